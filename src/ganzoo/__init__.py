@@ -1,0 +1,24 @@
+"""ganzoo: GANs as the papers describe them, on PyTorch Lightning with a Hydra command line.
+
+    cfg = ganzoo.compose(["loss=wgan", "data=digits", "model=dcgan"])
+    figures = ganzoo.train(cfg)                      # the content of summary.json
+    module = ganzoo.load(figures["checkpoint"])
+    images = module.sample(64)                       # in [-1, 1]
+"""
+
+from ganzoo.checkpoint import load
+from ganzoo.config import compose
+from ganzoo.errors import CheckpointError, ConfigError, DataError, GanzooError
+
+__version__ = "0.1.0"
+__all__ = ["compose", "train", "load", "GanzooError", "ConfigError", "DataError", "CheckpointError"]
+
+
+def __getattr__(name: str):
+    # `ganzoo.train` is the callable entry-point module; imported on first use so `python -m ganzoo.train`
+    # does not import it twice.
+    if name == "train":
+        import importlib
+
+        return importlib.import_module("ganzoo.train")
+    raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")

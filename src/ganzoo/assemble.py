@@ -1,0 +1,74 @@
+"""Builds the pieces of a run from a composed config: datamodule, objective module, callbacks, logger, trainer.
+Everything with a `_target_` is instantiated by Hydra; this module only decides what goes where."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import lightning as L
+from hydra.utils import get_class, instantiate
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from ganzoo.config import to_plain
+from ganzoo.data import GANDataModule
+from ganzoo.errors import CheckpointError, ConfigError
+from ganzoo.objectives import GANObjective
+
+
+def resolve_run_dir(cfg: DictConfig) -> Path:
+    """cfg.run_dir if set, else Hydra's run directory, else outputs/<date>/<time> as Hydra would name it."""
+    if cfg.get("run_dir"):
+        path = Path(cfg.run_dir)
+    else:
+        try:
+            from hydra.core.hydra_config import HydraConfig
+
+            path = Path(HydraConfig.get().runtime.output_dir)
+        except ValueError:  # not under @hydra.main: the Python API
+            path = Path("outputs") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S-%f")
+    with open_dict(cfg):
+        cfg.run_dir = str(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def objective_class(target: str) -> type[GANObjective]:
+    """The objective a config or checkpoint names; only ganzoo's objectives are ever imported from it."""
+    if not target.startswith("ganzoo.objectives."):
+        raise CheckpointError(f"'{target}' is not a ganzoo objective; expected ganzoo.objectives.<name>.<Class>")
+    try:
+        cls = get_class(target)
+    except Exception as err:
+        raise ConfigError(f"cannot import objective '{target}': {err}") from err
+    if not (isinstance(cls, type) and issubclass(cls, GANObjective)):
+        raise ConfigError(f"'{target}' is not a GANObjective")
+    return cls
+
+
+def build_datamodule(cfg: DictConfig) -> GANDataModule:
+    return instantiate(cfg.data)
+
+
+def build_module(cfg: DictConfig, data_shape: tuple[int, ...]) -> GANObjective:
+    return objective_class(cfg.loss._target_)(to_plain(cfg), data_shape)
+
+
+def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callback]:
+    """The callbacks group, one `_target_` each; a null entry is switched off. The best checkpoint follows the
+    datamodule's main figure (val/w1 on toy data) and is left out when the data have none."""
+    callbacks = []
+    for name, node in cfg.callbacks.items():
+        if not isinstance(node, DictConfig):  # switched off (null) or a shared setting such as every_n_steps
+            continue
+        if name == "best_checkpoint":
+            if node.monitor is None and datamodule.main_metric is None:
+                continue
+            node = OmegaConf.merge(node, {"monitor": node.monitor or datamodule.main_metric})
+        callbacks.append(instantiate(node))
+    return callbacks
+
+
+def build_trainer(cfg: DictConfig, callbacks: list[L.Callback]) -> L.Trainer:
+    logger = instantiate(cfg.logger) if cfg.get("logger") else False
+    return instantiate(cfg.trainer, callbacks=callbacks, logger=logger, default_root_dir=cfg.run_dir)

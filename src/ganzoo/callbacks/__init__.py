@@ -1,0 +1,10 @@
+"""Callbacks read what the modules log and write what a run leaves behind (SPEC section 6)."""
+
+from ganzoo.callbacks.curves import TrainingCurves
+from ganzoo.callbacks.interrupt import SaveOnInterrupt
+from ganzoo.callbacks.progress import GeneratorProgressBar
+from ganzoo.callbacks.snapshots import SampleSnapshots
+from ganzoo.callbacks.summary import RunSummary
+from ganzoo.callbacks.toy_figures import ToyFigures
+
+__all__ = ["GeneratorProgressBar", "RunSummary", "SampleSnapshots", "SaveOnInterrupt", "ToyFigures", "TrainingCurves"]

@@ -1,0 +1,41 @@
+"""Keeps every logged train/ and val/ figure against generator iterations and plots them into
+plots/curves.png (W estimate, losses, penalty, D outputs, toy figures), whatever the logger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+from lightning.pytorch.utilities import rank_zero_only
+
+from ganzoo.plots import curves_plot
+
+
+class TrainingCurves(L.Callback):
+    def __init__(self, every_n_steps: int = 500):
+        self.every_n_steps = int(every_n_steps)
+        self.history: dict[str, tuple[list[int], list[float]]] = {}
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        step = trainer.global_step
+        for key, value in trainer.callback_metrics.items():
+            if key.startswith(("train/", "val/")):
+                steps, values = self.history.setdefault(key, ([], []))
+                if not steps or steps[-1] != step:
+                    steps.append(step)
+                    values.append(float(value))
+        if step % self.every_n_steps == 0:
+            self.plot(trainer)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.plot(trainer)
+
+    @rank_zero_only
+    def plot(self, trainer) -> None:
+        curves_plot(self.history, Path(trainer.default_root_dir) / "plots" / "curves.png")
+
+    def state_dict(self) -> dict:
+        return {"history": {k: [list(s), list(v)] for k, (s, v) in self.history.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.history = {k: (list(s), list(v)) for k, (s, v) in state["history"].items()}

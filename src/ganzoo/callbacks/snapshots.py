@@ -1,0 +1,53 @@
+"""Every N generator iterations, on rank 0: a grid of the same fixed z (images) into samples/, or real vs
+generated points over the critic's contour (toy data) into plots/; images also go to TensorBoard and W&B."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import torch
+import torchvision.utils as vutils
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
+from lightning.pytorch.utilities import rank_zero_only
+
+from ganzoo.plots import toy_plot
+
+
+class SampleSnapshots(L.Callback):
+    def __init__(self, every_n_steps: int = 500, n_points: int = 1000):
+        self.every_n_steps = int(every_n_steps)
+        self.n_points = int(n_points)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step % self.every_n_steps == 0:
+            self.snapshot(trainer, pl_module)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.snapshot(trainer, pl_module)
+
+    @rank_zero_only
+    def snapshot(self, trainer, pl_module) -> None:
+        run_dir = Path(trainer.default_root_dir)
+        step = trainer.global_step
+        if len(pl_module.data_shape) == 1:
+            real = trainer.datamodule.real_samples(self.n_points, torch.Generator().manual_seed(0))
+            fake = pl_module.sample(self.n_points).cpu()
+            toy_plot(real, fake, _cpu_score(pl_module), run_dir / "plots" / f"toy_{step:06d}.png", f"step {step}")
+            return
+        grid = vutils.make_grid(pl_module.sample(len(pl_module.fixed_z), z=pl_module.fixed_z).cpu(), nrow=8, normalize=True, value_range=(-1, 1))
+        path = run_dir / "samples" / f"step_{step:06d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        vutils.save_image(grid, path)
+        for logger in trainer.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                logger.experiment.add_image("samples", grid, step)
+            elif isinstance(logger, WandbLogger):
+                logger.log_image("samples", [grid.permute(1, 2, 0).numpy()], step=step)
+
+
+def _cpu_score(pl_module):
+    def score(points: torch.Tensor) -> torch.Tensor:
+        return pl_module.critic_score(points.to(pl_module.device)).cpu()
+
+    return score

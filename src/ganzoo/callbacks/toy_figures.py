@@ -1,0 +1,34 @@
+"""Every N generator iterations on toy data: val/modes and val/hq (mixtures of Gaussians) and val/w1, each
+from `n` generated points against `n` real points drawn once per run."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+
+from ganzoo.metrics.toy import exact_w1, mode_figures
+
+
+class ToyFigures(L.Callback):
+    def __init__(self, every_n_steps: int = 500, n: int = 1000):
+        self.every_n_steps = int(every_n_steps)
+        self.n = int(n)
+        self.real: torch.Tensor | None = None
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if len(pl_module.data_shape) != 1:
+            return
+        step = trainer.global_step
+        if step % self.every_n_steps == 0 or step >= trainer.max_steps:
+            for name, value in self.figures(trainer, pl_module).items():
+                pl_module.log(f"val/{name}", value, batch_size=1)
+
+    def figures(self, trainer, pl_module) -> dict[str, float]:
+        distribution = trainer.datamodule.distribution
+        if self.real is None:
+            self.real = distribution.sample(self.n, torch.Generator().manual_seed(12345))
+        fake = pl_module.sample(self.n).cpu().float()
+        figures = {"w1": exact_w1(fake, self.real)}
+        if distribution.modes is not None:
+            figures.update(mode_figures(fake, distribution.modes, distribution.std))
+        return figures

@@ -1,0 +1,47 @@
+"""Runs a Hydra entry point so that mistakes a user can make end in one line, not a traceback.
+
+Before Hydra starts, a plain run's overrides are composed once: an unknown group option or key is reported as
+one line naming the key and the choices. Inside the task, ganzoo's own errors are printed the same way.
+HYDRA_FULL_ERROR=1 restores the full traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable
+
+import hydra
+from omegaconf import DictConfig
+
+from ganzoo.config import compose, config_dir
+from ganzoo.errors import GanzooError
+
+HYDRA_FLAGS_WITHOUT_RUN = ("--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "--shell-completion", "-sc")
+
+
+def fail(message: str) -> None:
+    """Print one line and exit with status 2 (the traceback too when HYDRA_FULL_ERROR=1)."""
+    if os.environ.get("HYDRA_FULL_ERROR") == "1" and sys.exc_info()[0] is not None:
+        raise
+    print(f"ganzoo: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def run_entry(task: Callable[[DictConfig], object], config_name: str) -> None:
+    """Check the command line, then hand it to Hydra, which runs `task` once (or per job with -m)."""
+    args = sys.argv[1:]
+    plain_run = not any(a in ("-m", "--multirun") or a.startswith(HYDRA_FLAGS_WITHOUT_RUN) for a in args)
+    if plain_run:
+        try:
+            compose([a for a in args if not a.startswith("-")], config_name=config_name)
+        except GanzooError as err:
+            fail(str(err))
+
+    def guarded(cfg: DictConfig) -> object:
+        try:
+            return task(cfg)
+        except GanzooError as err:
+            fail(str(err))
+
+    hydra.main(config_path=str(config_dir()), config_name=config_name, version_base="1.3")(guarded)()

@@ -1,0 +1,79 @@
+"""Where the Hydra configs live, how to compose them from Python, and the checks a composed config must pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from omegaconf import DictConfig, OmegaConf
+
+from ganzoo.errors import ConfigError
+
+GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks")
+
+
+def config_dir() -> Path:
+    """The conf/ folder: inside the installed wheel, or at the top of a source checkout (editable install)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "conf", here.parent.parent / "conf"):
+        if (candidate / "train.yaml").is_file():
+            return candidate
+    raise ConfigError(f"ganzoo's configs are missing (looked in {here / 'conf'}); reinstall with pip install -e .")
+
+
+def options(group: str) -> list[str]:
+    """The choices of one config group, e.g. options('loss') -> ['gan', 'wgan', 'wgan_gp']."""
+    return sorted(p.stem for p in (config_dir() / group).glob("*.yaml"))
+
+
+def compose(overrides: Sequence[str] = (), config_name: str = "train") -> DictConfig:
+    """Compose a config as the command line would, e.g. compose(["loss=wgan", "data=digits"])."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    check_group_choices(overrides)
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        try:
+            cfg = hydra_compose(config_name=config_name, overrides=list(overrides))
+        except Exception as err:  # Hydra's composition errors are several lines; keep the first, it names the key
+            raise ConfigError(one_line(err)) from err
+    return cfg
+
+
+def check_group_choices(overrides: Sequence[str]) -> None:
+    """Reject `group=option` overrides whose option has no config file, listing what is available."""
+    for override in overrides:
+        key, sep, value = override.lstrip("+~").partition("=")
+        if not sep or key not in GROUPS or "," in value or value.startswith(("[", "choice(", "range(")):
+            continue
+        if value not in options(key) and value != "null":
+            raise ConfigError(f"unknown {key} '{value}': choose one of {', '.join(options(key))} (e.g. {key}={options(key)[0]})")
+
+
+def one_line(err: BaseException) -> str:
+    """The first meaningful line of a library's error message."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = lines[0] if lines else type(err).__name__
+    if "Key '" in str(err) and "is not in struct" in str(err):
+        text += " (check the spelling; prefix with + to add a new key)"
+    return text
+
+
+def validate(cfg: DictConfig) -> None:
+    """Checks no single library makes: values that would otherwise fail deep inside a training step."""
+    if int(cfg.steps) < 1:
+        raise ConfigError(f"steps must be >= 1 (got {cfg.steps}); it counts generator iterations, e.g. steps=2000")
+    if int(cfg.loss.n_critic) < 1:
+        raise ConfigError(f"loss.n_critic must be >= 1 (got {cfg.loss.n_critic}); the papers use 5 (wgan, wgan_gp) or 1 (gan)")
+    if int(cfg.data.batch_size) < 1:
+        raise ConfigError(f"data.batch_size must be >= 1 (got {cfg.data.batch_size})")
+    z_dim = cfg.model.get("z_dim")
+    if z_dim is not None and int(z_dim) < 1:
+        raise ConfigError(f"model.z_dim must be >= 1 (got {z_dim})")
+
+
+def to_plain(cfg: DictConfig) -> dict:
+    """The resolved config as plain Python containers, safe to store inside a checkpoint."""
+    return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)  # type: ignore[return-value]

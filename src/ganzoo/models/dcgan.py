@@ -1,0 +1,77 @@
+"""DCGAN (Radford et al. 2016) as the WGAN reference code builds it for any power-of-two image size.
+
+Generator: a transposed convolution from z to 4x4, then stride-2 transposed convolutions doubling the size
+while halving the width, tanh output. Critic: the mirror image with strided convolutions and LeakyReLU(0.2),
+no normalization on its first layer, and a last 4x4 convolution to `outputs` values (1 score, or z_dim codes
+for an O-GAN encoder). No pooling, no hidden fully connected layers. `extra_layers` adds 3x3 convolutions at
+the widest resolution, as the WGAN code's --n_extra_layers.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ganzoo.errors import ConfigError
+
+NORMS = ("batch", "layer", "none")
+
+
+def check_image_size(size: int) -> None:
+    if size < 16 or size & (size - 1):
+        raise ConfigError(
+            f"model=dcgan needs data.image_size to be a power of two >= 16 (got {size}); use 32, 64 or 128"
+        )
+
+
+def norm_layer(kind: str, channels: int) -> nn.Module:
+    """Batch norm, layer norm over (C, H, W) (GroupNorm with one group), or nothing."""
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
+    if kind == "none":
+        return nn.Identity()
+    raise ConfigError(f"unknown normalization '{kind}': choose one of {', '.join(NORMS)}")
+
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, z_dim: int, channels: int, size: int, width: int = 64, norm: str = "batch", extra_layers: int = 0):
+        super().__init__()
+        check_image_size(size)
+        # Width at 4x4 is width * size / 8, halved at every doubling, so the last hidden layer has `width` channels.
+        current = width * size // 8
+        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim, current, 4, 1, 0, bias=False), norm_layer(norm, current), nn.ReLU(True)]
+        resolution = 4
+        while resolution < size // 2:
+            layers += [nn.ConvTranspose2d(current, current // 2, 4, 2, 1, bias=False), norm_layer(norm, current // 2), nn.ReLU(True)]
+            current //= 2
+            resolution *= 2
+        for _ in range(extra_layers):
+            layers += [nn.Conv2d(current, current, 3, 1, 1, bias=False), norm_layer(norm, current), nn.ReLU(True)]
+        layers += [nn.ConvTranspose2d(current, channels, 4, 2, 1, bias=False), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z.view(len(z), -1, 1, 1))
+
+
+class DCGANCritic(nn.Module):
+    def __init__(
+        self, channels: int, size: int, width: int = 64, norm: str = "batch", extra_layers: int = 0, outputs: int = 1
+    ):
+        super().__init__()
+        check_image_size(size)
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+        current, resolution = width, size // 2
+        for _ in range(extra_layers):
+            layers += [nn.Conv2d(current, current, 3, 1, 1, bias=False), norm_layer(norm, current), nn.LeakyReLU(0.2, True)]
+        while resolution > 4:
+            layers += [nn.Conv2d(current, current * 2, 4, 2, 1, bias=False), norm_layer(norm, current * 2), nn.LeakyReLU(0.2, True)]
+            current *= 2
+            resolution //= 2
+        layers.append(nn.Conv2d(current, outputs, 4, 1, 0, bias=False))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten(1)

@@ -1,0 +1,42 @@
+"""Fully connected generator and critic.
+
+Toy points: 3 hidden layers of 512 ReLU units and 2-D noise, as in the WGAN-GP toy code (gan_toy.py).
+Images: the WGAN paper's MLP (4 hidden layers of 512), with tanh on the generator's output since images are in
+[-1, 1].
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def relu_stack(inputs: int, width: int, hidden_layers: int) -> list[nn.Module]:
+    layers: list[nn.Module] = []
+    for i in range(hidden_layers):
+        layers += [nn.Linear(inputs if i == 0 else width, width), nn.ReLU(inplace=True)]
+    return layers
+
+
+class MLPGenerator(nn.Module):
+    def __init__(self, z_dim: int, out_shape: tuple[int, ...], width: int = 512, hidden_layers: int = 3):
+        super().__init__()
+        self.out_shape = tuple(out_shape)
+        head: list[nn.Module] = [nn.Linear(width, math.prod(out_shape))]
+        if len(out_shape) == 3:
+            head.append(nn.Tanh())
+        self.net = nn.Sequential(*relu_stack(z_dim, width, hidden_layers), *head)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(len(z), *self.out_shape)
+
+
+class MLPCritic(nn.Module):
+    def __init__(self, in_shape: tuple[int, ...], width: int = 512, hidden_layers: int = 3, outputs: int = 1):
+        super().__init__()
+        self.net = nn.Sequential(*relu_stack(math.prod(in_shape), width, hidden_layers), nn.Linear(width, outputs))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1))

@@ -1,0 +1,152 @@
+"""The training loop every objective shares: manual optimization with n_critic critic updates per generator update.
+
+One Lightning training step is one generator iteration, the papers' unit:
+
+    for each of n_critic (or the warm-up's 100) critic steps:
+        draw a fresh real batch and fresh z; minimize critic_loss + constraint penalties; apply projections
+    draw fresh z; minimize generator_loss with the critic frozen
+
+The critic's optimizer steps go straight through the strategy (which applies precision scaling) rather than
+through Lightning's optimizer wrapper, so that `global_step`, `max_steps`, checkpoints and every logger count
+generator iterations. An objective subclass supplies `critic_loss` and `generator_loss` and nothing else.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Iterator, Sequence
+
+import lightning as L
+import torch
+from hydra.utils import instantiate
+
+from ganzoo.constraints import build_constraints
+from ganzoo.models import build_models, default_z_dim
+
+# training_step(dataloader_iter) is how one step draws n_critic batches; Lightning flags it as experimental.
+warnings.filterwarnings("ignore", message=".*dataloader_iter.*")
+warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
+
+N_FIXED = 64  # fixed latent vectors behind the sample grids (an 8x8 grid)
+
+
+class GANObjective(L.LightningModule):
+    def __init__(self, cfg: dict, data_shape: Sequence[int]):
+        super().__init__()
+        self.save_hyperparameters()
+        self.automatic_optimization = False
+        self.cfg = cfg
+        self.data_shape = tuple(data_shape)
+        self.z_dim = default_z_dim(cfg["model"], self.data_shape)
+        self.constraints = build_constraints(cfg["constraint"])
+        self.generator, self.critic = build_models(
+            cfg["model"],
+            self.data_shape,
+            self.z_dim,
+            critic_outputs=self.critic_outputs(),
+            per_sample_critic=any(c.per_sample for c in self.constraints),
+        )
+        loss = cfg["loss"]
+        self.n_critic = int(loss["n_critic"])
+        self.warmup = loss.get("critic_warmup") or None
+        self.batch_size = int(cfg["data"]["batch_size"])
+        seeded = torch.Generator().manual_seed(int(cfg.get("seed", 0)))
+        self.register_buffer("fixed_z", torch.randn(N_FIXED, self.z_dim, generator=seeded))
+
+    # ----- what an objective defines -------------------------------------------------------------------------
+    def critic_outputs(self) -> int:
+        """Width of the critic's output: one score, or more for a critic that is also an encoder."""
+        return 1
+
+    def critic_loss(self, real: torch.Tensor, fake: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        raise NotImplementedError
+
+    def generator_loss(self, fake: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        raise NotImplementedError
+
+    # ----- shared pieces --------------------------------------------------------------------------------------
+    def critic_score(self, x: torch.Tensor) -> torch.Tensor:
+        """One score per sample: the critic's output, averaged when it has several (O-GAN's T = avg E(x))."""
+        return self.critic(x).flatten(1).mean(1)
+
+    def critic_input(self, x: torch.Tensor) -> torch.Tensor:
+        for constraint in self.constraints:
+            x = constraint.critic_input(x, self.global_step)
+        return x
+
+    def sample_z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.z_dim, device=self.device)
+
+    def critic_iters(self, step: int) -> int:
+        """n_critic, or the WGAN reference code's warm-up: 100 critic steps for the first 25 generator
+        iterations and on every 500th."""
+        w = self.warmup
+        if w and (step < w["first"] or step % w["every"] == 0):
+            return int(w["n_critic"])
+        return self.n_critic
+
+    # ----- the loop -------------------------------------------------------------------------------------------
+    def training_step(self, dataloader_iter: Iterator) -> None:
+        for _ in range(self.critic_iters(self.global_step)):
+            real, _, _ = next(dataloader_iter)
+            logs = self.critic_step(real.to(self.device, non_blocking=True))
+        logs.update(self.generator_step())
+        for constraint in self.constraints:
+            logs.update(constraint.logs(self.global_step))
+        if "train/w_estimate" in logs:
+            self.log("train/w_estimate", logs.pop("train/w_estimate"), prog_bar=True, batch_size=self.batch_size)
+        self.log_dict(logs, batch_size=self.batch_size)
+
+    def critic_step(self, real: torch.Tensor) -> dict:
+        z = self.sample_z(len(real))
+        with torch.no_grad():
+            fake = self.generator(z)
+        real, fake = self.critic_input(real), self.critic_input(fake)
+        loss, logs = self.critic_loss(real, fake, z)
+        for constraint in self.constraints:
+            term, extra = constraint.penalty(self.critic_score, real, fake)
+            loss = loss + term
+            logs.update(extra)
+        optimizer = self.optimizers()[0]
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        # Through the strategy, not LightningOptimizer.step: same precision handling, no global_step increment.
+        self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=lambda: None, model=self)
+        for constraint in self.constraints:
+            constraint.after_critic_step(self.critic)
+        logs["train/critic_loss"] = loss.detach()
+        return logs
+
+    def generator_step(self) -> dict:
+        optimizer = self.optimizers()[1]
+        z = self.sample_z(self.batch_size)
+        self.critic.requires_grad_(False)  # the generator's update must leave the critic untouched
+        loss, logs = self.generator_loss(self.critic_input(self.generator(z)), z)
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
+        self.critic.requires_grad_(True)
+        logs["train/generator_loss"] = loss.detach()
+        return logs
+
+    def configure_optimizers(self):
+        optim = self.cfg["optim"]
+        return [
+            instantiate(optim["critic"])(self.critic.parameters()),
+            instantiate(optim["generator"])(self.generator.parameters()),
+        ]
+
+    # ----- using a trained model ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, n: int, z: torch.Tensor | None = None, batch_size: int = 500) -> torch.Tensor:
+        """n samples from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2)."""
+        z = self.sample_z(n) if z is None else z.to(self.device)
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            return torch.cat([self.generator(chunk) for chunk in z.split(batch_size)])
+        finally:
+            self.generator.train(was_training)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["ganzoo"] = {"format": 1, "objective": f"{type(self).__module__}.{type(self).__qualname__}"}

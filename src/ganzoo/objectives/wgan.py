@@ -1,0 +1,21 @@
+"""WGAN (Arjovsky, Chintala, Bottou 2017, Algorithm 1). The critic has no sigmoid.
+
+Critic:    minimize mean f(G(z)) - mean f(x), then clip every parameter to [-c, c] (constraint=clip, c = 0.01)
+Generator: minimize -mean f(G(z))
+W = mean f(x) - mean f(G(z)) on the critic's batch is the paper's training curve, logged every iteration.
+Paper defaults: RMSProp 5e-5, batch 64, n_critic 5, and the reference code's warm-up (100 critic steps for the
+first 25 generator iterations and every 500th).
+"""
+
+from __future__ import annotations
+
+from ganzoo.objectives.base import GANObjective
+
+
+class WGAN(GANObjective):
+    def critic_loss(self, real, fake, z):
+        w_estimate = self.critic_score(real).mean() - self.critic_score(fake).mean()
+        return -w_estimate, {"train/w_estimate": w_estimate.detach()}
+
+    def generator_loss(self, fake, z):
+        return -self.critic_score(fake).mean(), {}

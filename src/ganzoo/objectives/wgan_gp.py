@@ -1,0 +1,14 @@
+"""WGAN-GP (Gulrajani et al. 2017, Algorithm 1): WGAN's losses with a gradient penalty instead of clipping.
+
+The penalty lambda * mean((||grad f(x^)||_2 - 1)^2) is constraints/gradient_penalty.py, selected by this
+objective's config (constraint=gp, lambda 10); `loss=wgan constraint=gp` is therefore the same algorithm.
+Paper defaults: n_critic 5, Adam(1e-4, betas 0, 0.9), batch 64, no batch norm in the critic.
+"""
+
+from __future__ import annotations
+
+from ganzoo.objectives.wgan import WGAN
+
+
+class WGANGP(WGAN):
+    pass

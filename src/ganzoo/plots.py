@@ -1,0 +1,78 @@
+"""Pictures a run leaves: toy points over the critic's contour (as in the WGAN-GP paper), training curves,
+and scatter plots of toy samples. matplotlib with the Agg backend, so no screen is needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+CURVE_PANELS = (
+    ("Wasserstein estimate", ("train/w_estimate",)),
+    ("losses", ("train/critic_loss", "train/generator_loss")),
+    ("gradient penalty", ("train/gp",)),
+    ("D(x), D(G(z))", ("train/d_real", "train/d_fake")),
+    ("toy figures", ("val/w1", "val/hq")),
+)
+
+
+def _bounds(points: torch.Tensor, margin: float = 0.3) -> tuple[float, float, float, float]:
+    lo, hi = points.min(0).values - margin, points.max(0).values + margin
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def toy_plot(
+    real: torch.Tensor, fake: torch.Tensor, score: Callable[[torch.Tensor], torch.Tensor] | None, path: Path, title: str = ""
+) -> Path:
+    """Real (orange) and generated (green) points over the critic's contour lines."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    x0, x1, y0, y1 = _bounds(torch.cat([real, fake]).clamp(-6, 6))
+    if score is not None:
+        xs, ys = torch.linspace(x0, x1, 120), torch.linspace(y0, y1, 120)
+        gx, gy = torch.meshgrid(xs, ys, indexing="xy")
+        with torch.no_grad():
+            values = score(torch.stack([gx.flatten(), gy.flatten()], 1)).reshape(gx.shape).cpu()
+        ax.contour(gx.numpy(), gy.numpy(), values.numpy(), levels=20, cmap="viridis", linewidths=0.7)
+    ax.scatter(real[:, 0], real[:, 1], s=3, c="tab:orange", label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:green", label="generated")
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title, aspect="equal")
+    ax.legend(loc="upper right", markerscale=4)
+    return _save(fig, path)
+
+
+def scatter_plot(points: torch.Tensor, path: Path, title: str = "") -> Path:
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(points[:, 0], points[:, 1], s=3, c="tab:green")
+    ax.set(title=title, aspect="equal")
+    return _save(fig, path)
+
+
+def curves_plot(history: dict[str, tuple[list[int], list[float]]], path: Path) -> Path | None:
+    """One panel per group of logged figures that the run has, against generator iterations."""
+    panels = [(title, [k for k in keys if k in history]) for title, keys in CURVE_PANELS]
+    panels = [(title, keys) for title, keys in panels if keys]
+    if not panels:
+        return None
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.4 * len(panels)), sharex=True, squeeze=False)
+    for ax, (title, keys) in zip(axes[:, 0], panels):
+        for key in keys:
+            steps, values = history[key]
+            ax.plot(steps, values, label=key.split("/")[-1], linewidth=0.8)
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7)
+    axes[-1, 0].set_xlabel("generator iterations")
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

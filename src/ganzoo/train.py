@@ -1,0 +1,54 @@
+"""`python -m ganzoo.train [overrides]`: train one GAN (or, with -m, a sweep). `ganzoo.train(cfg)` from Python.
+
+The module is callable, so `ganzoo.train(cfg)` works whether or not `ganzoo.train` has been imported as a module.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+
+import lightning as L
+from omegaconf import DictConfig, OmegaConf
+
+from ganzoo.assemble import build_callbacks, build_datamodule, build_module, build_trainer, resolve_run_dir
+from ganzoo.callbacks import RunSummary
+from ganzoo.config import validate
+
+# Lightning's advice for map-style datasets does not apply to an endless in-memory batch stream.
+warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+warnings.filterwarnings("ignore", message=".*`IterableDataset` has `__len__`.*")
+
+
+def run(cfg: DictConfig) -> dict:
+    """Train as `cfg` says; return the final figures (the content of summary.json)."""
+    validate(cfg)
+    run_dir = resolve_run_dir(cfg)
+    L.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    datamodule = build_datamodule(cfg)
+    module = build_module(cfg, datamodule.shape)
+    callbacks = build_callbacks(cfg, datamodule)
+    trainer = build_trainer(cfg, callbacks)
+    if trainer.is_global_zero:
+        OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    summary = next((c.summary for c in callbacks if isinstance(c, RunSummary)), {})
+    return summary
+
+
+def main() -> None:
+    from ganzoo.cli import run_entry
+
+    run_entry(run, config_name="train")
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, cfg: DictConfig) -> dict:
+        return run(cfg)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+
+if __name__ == "__main__":
+    main()

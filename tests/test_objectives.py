@@ -1,0 +1,188 @@
+"""The objectives' update rules, checked against the papers' formulas on tiny nets."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from conftest import build, fit, tiny
+from ganzoo.constraints.gradient_penalty import GradientPenalty
+
+
+class Record:
+    """Wraps a module's critic_step and generator_step to record what each saw and changed."""
+
+    def __init__(self, module):
+        self.module = module
+        self.events: list[tuple[str, object]] = []
+        critic_step, generator_step = module.critic_step, module.generator_step
+
+        def recorded_critic_step(real):
+            before_g = copy.deepcopy(module.generator.state_dict())
+            out = critic_step(real)
+            self.events.append(("critic", real.clone(), before_g, copy.deepcopy(module.generator.state_dict())))
+            return out
+
+        def recorded_generator_step():
+            before_c = copy.deepcopy(module.critic.state_dict())
+            before_g = copy.deepcopy(module.generator.state_dict())
+            out = generator_step()
+            self.events.append(("generator", before_c, copy.deepcopy(module.critic.state_dict()), before_g))
+            return out
+
+        module.critic_step, module.generator_step = recorded_critic_step, recorded_generator_step
+
+    def critic_steps_per_iteration(self) -> list[int]:
+        counts, current = [], 0
+        for event in self.events:
+            if event[0] == "critic":
+                current += 1
+            else:
+                counts.append(current)
+                current = 0
+        return counts
+
+
+def same(a: dict, b: dict) -> bool:
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_wgan_clips_every_critic_parameter_to_c_after_each_critic_step():
+    cfg = tiny(["loss=wgan", "loss.critic_warmup=null", "loss.n_critic=2", "constraint.clip_value=0.01"])
+    module, datamodule = build(cfg)
+    assert max(p.abs().max().item() for p in module.critic.parameters()) > 0.01  # initial weights exceed c
+    seen = []
+    original = module.critic_step
+
+    def check(real):
+        out = original(real)
+        seen.append(max(p.abs().max().item() for p in module.critic.parameters()))
+        return out
+
+    module.critic_step = check
+    fit(module, datamodule, steps=2)
+    assert len(seen) == 4 and max(seen) <= 0.01
+
+
+def test_gradient_penalty_equals_a_hand_computation_on_a_tiny_critic():
+    a = nn.Parameter(torch.tensor(0.7))
+    score = lambda x: a * (x**2).sum(1)  # noqa: E731  grad_x = 2 a x, so ||grad|| = 2 |a| ||x||
+    real, fake = torch.randn(5, 2), torch.randn(5, 2)
+    torch.manual_seed(3)
+    penalty, logs = GradientPenalty(weight=10.0).penalty(score, real, fake)
+    torch.manual_seed(3)
+    eps = torch.rand(5, 1)
+    norms = (eps * real + (1 - eps) * fake).norm(dim=1)
+    expected = 10.0 * ((2 * 0.7 * norms - 1) ** 2).mean()
+    assert penalty.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert logs["train/gp"].item() == pytest.approx(expected.item() / 10, rel=1e-5)
+    penalty.backward()  # the penalty must reach the critic's parameters (create_graph=True)
+    expected_grad = (10.0 * 2 * (2 * 0.7 * norms - 1) * 2 * norms).mean()
+    assert a.grad.item() == pytest.approx(expected_grad.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("n_critic", [1, 3])
+def test_a_generator_iteration_does_n_critic_updates_on_n_critic_different_real_batches(n_critic):
+    cfg = tiny(["loss=wgan_gp", f"loss.n_critic={n_critic}"])
+    module, datamodule = build(cfg)
+    record = Record(module)
+    fit(module, datamodule, steps=3)
+    assert record.critic_steps_per_iteration() == [n_critic] * 3
+    batches = [e[1] for e in record.events if e[0] == "critic"]
+    assert all(not torch.equal(x, y) for i, x in enumerate(batches) for y in batches[i + 1 :])
+
+
+def test_wgan_warm_up_runs_extra_critic_steps_at_the_start_and_periodically():
+    cfg = tiny(["loss=wgan"])
+    module, _ = build(cfg)
+    # the reference code: 100 critic steps for the first 25 generator iterations and every 500th
+    assert [module.critic_iters(s) for s in (0, 24, 25, 26, 499, 500, 501, 1000)] == [100, 100, 5, 5, 5, 100, 5, 100]
+    cfg = tiny(["loss=wgan", "loss.n_critic=2", "loss.critic_warmup.n_critic=4", "loss.critic_warmup.first=1", "loss.critic_warmup.every=3"])
+    module, datamodule = build(cfg)
+    record = Record(module)
+    fit(module, datamodule, steps=5)
+    assert record.critic_steps_per_iteration() == [4, 2, 2, 4, 2]
+
+
+@pytest.mark.parametrize("loss", ["gan", "wgan", "wgan_gp"])
+def test_each_step_changes_only_its_own_network(loss):
+    module, datamodule = build(tiny([f"loss={loss}", "loss.n_critic=1", "loss.critic_warmup=null"]))
+    record = Record(module)
+    fit(module, datamodule, steps=2)
+    for event in record.events:
+        if event[0] == "critic":  # the generator is untouched by the critic's step
+            assert same(event[2], event[3])
+        else:  # the critic is untouched by the generator's step
+            assert same(event[1], event[2])
+    critic_before = [e for e in record.events if e[0] == "generator"][0][1]
+    assert not same(critic_before, module.critic.state_dict())  # and each network did change
+
+
+class ScoreIsInput(nn.Module):
+    def forward(self, x):
+        return x
+
+
+def gan_module(form: str):
+    module, _ = build(tiny(["loss=gan", f"loss.generator={form}"]))
+    module.critic = ScoreIsInput()  # f(x) = x, so the loss is a function of the logits we pass
+    return module
+
+
+def test_nonsaturating_generator_loss_is_minus_log_d_with_its_gradient():
+    logits = torch.tensor([[-2.0], [0.0], [3.0]], requires_grad=True)
+    loss, _ = gan_module("nonsaturating").generator_loss(logits, None)
+    loss.backward()
+    d = torch.sigmoid(logits.detach())
+    assert loss.item() == pytest.approx(-torch.log(d).mean().item(), rel=1e-6)
+    assert torch.allclose(logits.grad, -(1 - d) / 3)  # d/df -log sigmoid(f) = -(1 - D)
+
+
+def test_minimax_generator_loss_is_log_one_minus_d_with_its_gradient():
+    logits = torch.tensor([[-2.0], [0.0], [3.0]], requires_grad=True)
+    loss, _ = gan_module("minimax").generator_loss(logits, None)
+    loss.backward()
+    d = torch.sigmoid(logits.detach())
+    assert loss.item() == pytest.approx(torch.log(1 - d).mean().item(), rel=1e-6)
+    assert torch.allclose(logits.grad, -d / 3)  # d/df log(1 - sigmoid(f)) = -D: vanishes as D -> 0
+
+
+def test_gan_critic_loss_is_the_binary_cross_entropy_of_the_papers():
+    module = gan_module("nonsaturating")
+    f_real, f_fake = torch.tensor([[1.0], [-0.5]]), torch.tensor([[0.3], [-2.0]])
+    loss, logs = module.critic_loss(f_real, f_fake, None)
+    expected = -torch.log(torch.sigmoid(f_real)).mean() - torch.log(1 - torch.sigmoid(f_fake)).mean()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert logs["train/d_real"].item() == pytest.approx(torch.sigmoid(f_real).mean().item())
+
+
+def test_wgan_losses_and_w_estimate():
+    module, _ = build(tiny(["loss=wgan"]))
+    module.critic = ScoreIsInput()
+    f_real, f_fake = torch.tensor([[1.0], [3.0]]), torch.tensor([[0.5], [-0.5]])
+    loss, logs = module.critic_loss(f_real, f_fake, None)
+    assert logs["train/w_estimate"].item() == pytest.approx(2.0)  # mean f(x) - mean f(G(z))
+    assert loss.item() == pytest.approx(-2.0)
+    g_loss, _ = module.generator_loss(f_fake, None)
+    assert g_loss.item() == pytest.approx(0.0)
+
+
+def test_wgan_with_constraint_gp_is_wgan_gp():
+    from ganzoo.constraints.gradient_penalty import GradientPenalty as GP
+
+    module, _ = build(tiny(["loss=wgan", "constraint=gp"]))
+    assert [type(c) for c in module.constraints] == [GP] and module.constraints[0].weight == 10.0
+    module, _ = build(tiny(["loss=wgan_gp", "constraint=none"]))
+    assert module.constraints == []
+
+
+def test_dcgan_critic_has_no_batch_norm_under_a_gradient_penalty():
+    with pytest.warns(UserWarning, match="layer norm"):
+        module, _ = build(tiny(["loss=wgan_gp", "model=dcgan", "data=digits"]))
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in module.critic.modules())
+    module, _ = build(tiny(["loss=wgan", "model=dcgan", "data=digits"]))
+    assert any(isinstance(m, nn.BatchNorm2d) for m in module.critic.modules())
+
