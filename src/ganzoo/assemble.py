@@ -70,5 +70,5 @@ def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callba
 
 
 def build_trainer(cfg: DictConfig, callbacks: list[L.Callback]) -> L.Trainer:
-    logger = instantiate(cfg.logger) if cfg.get("logger") else False
+    logger = instantiate(cfg.logger) if cfg.get("logger") else False  # logger=none: an empty config
     return instantiate(cfg.trainer, callbacks=callbacks, logger=logger, default_root_dir=cfg.run_dir)

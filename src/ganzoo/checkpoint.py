@@ -11,21 +11,27 @@ from ganzoo.errors import CheckpointError
 from ganzoo.objectives import GANObjective
 
 
-def load(ckpt: str | Path, map_location: str | torch.device = "cpu") -> GANObjective:
-    """The trained objective module in eval mode; `module.sample(n)` draws from its generator."""
-    from ganzoo.assemble import objective_class
-
+def read(ckpt: str | Path, map_location: str | torch.device = "cpu", mmap: bool = False) -> dict:
+    """The checkpoint's content, after checking that the file exists and that ganzoo wrote it."""
     path = Path(ckpt)
     if not path.is_file():
         raise CheckpointError(
             f"checkpoint not found: {path}; runs keep theirs in <run dir>/checkpoints/last.ckpt (see summary.json)"
         )
     try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as err:
         raise CheckpointError(f"cannot read {path} as a PyTorch checkpoint ({type(err).__name__}); is the file complete?") from err
     if not isinstance(checkpoint, dict) or "ganzoo" not in checkpoint or "hyper_parameters" not in checkpoint:
         raise CheckpointError(f"{path} was not written by ganzoo (no ganzoo metadata); pass a ganzoo run's checkpoints/last.ckpt")
+    return checkpoint
+
+
+def load(ckpt: str | Path, map_location: str | torch.device = "cpu") -> GANObjective:
+    """The trained objective module in eval mode; `module.sample(n)` draws from its generator."""
+    from ganzoo.assemble import objective_class
+
+    checkpoint = read(ckpt, map_location)
     hparams = checkpoint["hyper_parameters"]
     cfg = hparams["cfg"]
     module = objective_class(cfg["loss"]["_target_"])(cfg, tuple(hparams["data_shape"]))

@@ -48,7 +48,7 @@ def check_group_choices(overrides: Sequence[str]) -> None:
         key, sep, value = override.lstrip("+~").partition("=")
         if not sep or key not in GROUPS or "," in value or value.startswith(("[", "choice(", "range(")):
             continue
-        if value not in options(key) and value != "null":
+        if value not in options(key):
             raise ConfigError(f"unknown {key} '{value}': choose one of {', '.join(options(key))} (e.g. {key}={options(key)[0]})")
 
 

@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.assemble import build_callbacks, build_datamodule, build_module, build_trainer, resolve_run_dir
 from ganzoo.callbacks import RunSummary
+from ganzoo.checkpoint import read as read_checkpoint
 from ganzoo.config import validate
 
 # Lightning's advice for map-style datasets does not apply to an endless in-memory batch stream.
@@ -24,6 +25,8 @@ warnings.filterwarnings("ignore", message=".*`IterableDataset` has `__len__`.*")
 def run(cfg: DictConfig) -> dict:
     """Train as `cfg` says; return the final figures (the content of summary.json)."""
     validate(cfg)
+    if cfg.get("ckpt_path"):
+        read_checkpoint(cfg.ckpt_path, mmap=True)  # fail early, in one line, on a missing or foreign file
     run_dir = resolve_run_dir(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     datamodule = build_datamodule(cfg)

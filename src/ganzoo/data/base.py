@@ -51,6 +51,9 @@ class GANDataModule(L.LightningDataModule):
         self.batch_size = int(batch_size)
         self.seed = int(seed)
 
+    def setup(self, stage: str | None = None) -> None:
+        """Load what must be loaded; data generated on the fly need nothing."""
+
     def batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
         raise NotImplementedError
 

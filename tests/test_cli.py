@@ -1,0 +1,161 @@
+"""The command lines: bad input ends in one line and a non-zero exit; Ctrl-C keeps a usable checkpoint;
+the sample CLI writes each format."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import ganzoo
+from conftest import tiny
+from ganzoo.cli import run_entry
+from ganzoo.errors import CheckpointError
+
+SHORT = ["steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null"]
+
+
+def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})},
+    )
+
+
+def in_process(task, config: str, args: list[str], monkeypatch, capsys) -> tuple[int, str]:
+    """Run an entry point in this process as the shell would, returning (exit status, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        run_entry(task, config)
+    return exit_info.value.code, capsys.readouterr().err
+
+
+BAD_TRAIN_INPUT = {
+    "unknown option": (["loss=wgangp"], "unknown loss 'wgangp': choose one of gan, wgan, wgan_gp"),
+    "unknown key": (["stepz=3"], "stepz"),
+    "steps < 1": (["steps=0"], "steps must be >= 1"),
+    "n_critic < 1": (["loss.n_critic=0"], "loss.n_critic must be >= 1"),
+    "dcgan on toy data": (["model=dcgan", "data=gaussians8"], "use model=mlp for toy data"),
+    "image size dcgan cannot take": (["model=dcgan", "data=digits", "data.image_size=48"], "power of two"),
+    "unknown generator loss": (["loss=gan", "loss.generator=saturating"], "choose one of nonsaturating, minimax"),
+    "missing checkpoint to resume": (["ckpt_path=/nonexistent/last.ckpt"], "checkpoint not found"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TRAIN_INPUT))
+def test_bad_train_input_is_one_line_and_exit_status_2(case, monkeypatch, capsys, tmp_path):
+    from ganzoo.train import run
+
+    args, message = BAD_TRAIN_INPUT[case]
+    status, err = in_process(run, "train", [*args, f"run_dir={tmp_path}"], monkeypatch, capsys)
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ganzoo: error: ") and message in lines[0], err
+
+
+def test_the_real_command_line_prints_one_line_and_no_traceback():
+    result = cli(["steps=0"])
+    assert result.returncode == 2
+    assert result.stderr.strip() == "ganzoo: error: steps must be >= 1 (got 0); it counts generator iterations, e.g. steps=2000"
+    result = cli(["loss=nope"])
+    assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_default_command_trains_and_writes_its_run_directory(tmp_path):
+    result = cli(["steps=3", "callbacks.every_n_steps=3", "model.width=32", f"run_dir={tmp_path}"])
+    assert result.returncode == 0, result.stderr
+    assert "WGANGP ran 3 steps" in result.stdout and str(tmp_path) in result.stdout
+    assert (tmp_path / "summary.json").is_file() and (tmp_path / "plots" / "toy_000003.png").is_file()
+
+
+class InterruptAt(L.Callback):
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if trainer.global_step == self.step:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_keeps_a_usable_last_checkpoint(run_dir, monkeypatch):
+    from ganzoo import train as train_module
+
+    real_build = train_module.build_callbacks
+    monkeypatch.setattr(train_module, "build_callbacks", lambda cfg, dm: [*real_build(cfg, dm), InterruptAt(3)])
+    with pytest.raises(SystemExit):  # Lightning exits with status 1 after a graceful shutdown
+        ganzoo.train(tiny(["steps=50", "callbacks.every_n_steps=100"], run_dir))
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    assert torch.load(checkpoint, weights_only=True)["global_step"] == 3
+    assert ganzoo.load(checkpoint).sample(5).shape == (5, 2)
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("trained")
+    ganzoo.train(tiny(["data=digits", "model=dcgan", *SHORT], root / "digits"))
+    ganzoo.train(tiny(["data=gaussians8", *SHORT, "callbacks.toy_figures.n=100"], root / "toy"))
+    return {name: root / name / "checkpoints" / "last.ckpt" for name in ("digits", "toy")}
+
+
+def sample(args: list[str], monkeypatch, capsys):
+    from ganzoo.sample import run
+
+    monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
+    run_entry(run, "sample")
+    return capsys.readouterr()
+
+
+def test_sample_writes_a_png_grid(checkpoints, tmp_path, monkeypatch, capsys):
+    sample([f"ckpt={checkpoints['digits']}", "n=9", f"out={tmp_path / 'grid.png'}"], monkeypatch, capsys)
+    width, height = Image.open(tmp_path / "grid.png").size
+    assert (width, height) == (3 * 16 + 4 * 2, 3 * 16 + 4 * 2)  # 3x3 grid of 16x16 with 2-pixel padding
+
+
+def test_sample_writes_a_folder_of_pngs(checkpoints, tmp_path, monkeypatch, capsys):
+    sample([f"ckpt={checkpoints['digits']}", "n=5", f"out={tmp_path / 'pngs'}/"], monkeypatch, capsys)
+    files = sorted((tmp_path / "pngs").glob("*.png"))
+    assert len(files) == 5 and Image.open(files[0]).size == (16, 16)
+
+
+def test_sample_writes_raw_arrays(checkpoints, tmp_path, monkeypatch, capsys):
+    sample([f"ckpt={checkpoints['digits']}", "n=7", f"out={tmp_path / 'x.npz'}"], monkeypatch, capsys)
+    images = np.load(tmp_path / "x.npz")["samples"]
+    assert images.shape == (7, 1, 16, 16) and images.min() >= -1 and images.max() <= 1
+    sample([f"ckpt={checkpoints['toy']}", "n=11", f"out={tmp_path / 'p.npy'}"], monkeypatch, capsys)
+    assert np.load(tmp_path / "p.npy").shape == (11, 2)
+
+
+def test_sample_draws_toy_points_as_a_scatter_plot(checkpoints, tmp_path, monkeypatch, capsys):
+    out = sample([f"ckpt={checkpoints['toy']}", "n=100", f"out={tmp_path / 'pts.png'}"], monkeypatch, capsys)
+    assert (tmp_path / "pts.png").is_file() and "wrote 100 samples" in out.out
+
+
+def test_sample_rejects_a_folder_for_toy_points(checkpoints, tmp_path, monkeypatch, capsys):
+    from ganzoo.sample import run
+
+    status, err = in_process(run, "sample", [f"ckpt={checkpoints['toy']}", f"out={tmp_path}/d/"], monkeypatch, capsys)
+    assert status == 2 and "use out=points.png" in err
+
+
+def test_sample_of_a_missing_checkpoint_is_one_line(monkeypatch, capsys, tmp_path):
+    from ganzoo.sample import run
+
+    status, err = in_process(run, "sample", [f"ckpt={tmp_path}/none.ckpt"], monkeypatch, capsys)
+    assert status == 2 and err.strip() == f"ganzoo: error: checkpoint not found: {tmp_path}/none.ckpt; runs keep theirs in <run dir>/checkpoints/last.ckpt (see summary.json)"
+
+
+def test_load_refuses_a_checkpoint_from_elsewhere(tmp_path):
+    torch.save({"state_dict": {"w": torch.zeros(1)}}, tmp_path / "other.ckpt")
+    with pytest.raises(CheckpointError, match="not written by ganzoo"):
+        ganzoo.load(tmp_path / "other.ckpt")
+    (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot read"):
+        ganzoo.load(tmp_path / "junk.ckpt")

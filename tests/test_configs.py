@@ -1,0 +1,80 @@
+"""Every config option composes, and each loss carries its paper's defaults."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from omegaconf import OmegaConf
+
+import ganzoo
+from ganzoo.config import GROUPS, options
+from ganzoo.errors import ConfigError
+
+
+def test_every_group_has_options():
+    for group in GROUPS:
+        assert options(group), group
+
+
+@pytest.mark.parametrize("loss,model,data", list(itertools.product(options("loss"), options("model"), options("data"))))
+def test_every_loss_model_data_combination_composes(loss, model, data):
+    cfg = ganzoo.compose([f"loss={loss}", f"model={model}", f"data={data}"])
+    assert cfg.loss._target_.startswith("ganzoo.objectives.")
+    assert cfg.optim.critic.lr > 0 and cfg.optim.generator.lr > 0
+
+
+@pytest.mark.parametrize(
+    "group", [g for g in GROUPS if g not in ("loss", "model", "data")]
+)
+def test_every_other_group_option_composes(group):
+    for option in options(group):
+        ganzoo.compose([f"{group}={option}"])
+
+
+def test_the_contract_names_exist():
+    cfg = ganzoo.compose(["loss=wgan"])
+    missing = object()
+    for key in ("steps", "seed", "data.batch_size", "model.z_dim", "loss.n_critic", "constraint.clip_value",
+                "optim.critic.lr", "optim.generator.lr", "loss.critic_warmup"):
+        assert OmegaConf.select(cfg, key, default=missing) is not missing, key
+    assert OmegaConf.select(ganzoo.compose(["loss=wgan_gp", "data=digits"]), "constraint.weight") == 10.0
+    assert cfg.constraint.clip_value == 0.01
+    assert ganzoo.compose(["loss=gan"]).loss.generator == "nonsaturating"
+
+
+def test_each_loss_has_its_papers_defaults():
+    gan, wgan, gp = (ganzoo.compose([f"loss={name}", "data=digits"]) for name in ("gan", "wgan", "wgan_gp"))
+    assert (gan.loss.n_critic, gan.optim.critic._target_, gan.optim.critic.lr, list(gan.optim.critic.betas)) == (
+        1, "torch.optim.Adam", 2e-4, [0.5, 0.999])
+    assert (wgan.loss.n_critic, wgan.optim.critic._target_, wgan.optim.critic.lr) == (5, "torch.optim.RMSprop", 5e-5)
+    assert wgan.constraint.clip and wgan.loss.critic_warmup == {"n_critic": 100, "first": 25, "every": 500}
+    assert (gp.loss.n_critic, gp.optim.critic.lr, list(gp.optim.critic.betas)) == (5, 1e-4, [0.0, 0.9])
+    assert gp.constraint.gp and gp.constraint.weight == 10.0 and not gp.constraint.get("clip")
+
+
+def test_wgan_gp_on_toy_data_takes_the_toy_codes_settings_unless_told_otherwise():
+    for data in ("gaussians8", "gaussians25", "swissroll"):
+        cfg = ganzoo.compose(["loss=wgan_gp", f"data={data}"])
+        assert cfg.constraint.weight == 0.1 and list(cfg.optim.critic.betas) == [0.5, 0.9] and cfg.data.batch_size == 256
+    assert ganzoo.compose(["data=gaussians8", "constraint.weight=10"]).constraint.weight == 10
+    assert ganzoo.compose(["loss=wgan", "data=gaussians8"]).constraint.clip_value == 0.01
+
+
+def test_constraints_compose_across_losses():
+    cfg = ganzoo.compose(["loss=wgan", "constraint=gp"])
+    assert cfg.constraint.gp and not cfg.constraint.get("clip")
+    cfg = ganzoo.compose(["loss=wgan_gp", "constraint=[gp,clip]"])
+    assert cfg.constraint.gp and cfg.constraint.clip
+
+
+def test_unknown_group_option_is_one_line_naming_the_choices():
+    with pytest.raises(ConfigError, match=r"unknown loss 'wgangp': choose one of gan, wgan, wgan_gp") as err:
+        ganzoo.compose(["loss=wgangp"])
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_key_is_one_line():
+    with pytest.raises(ConfigError, match="stepz") as err:
+        ganzoo.compose(["stepz=3"])
+    assert "\n" not in str(err.value)
