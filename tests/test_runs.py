@@ -89,3 +89,20 @@ def test_wandb_offline_runs_without_an_account(run_dir, monkeypatch):
     runs = list((run_dir / "wandb").glob("offline-run-*"))
     assert runs and list(runs[0].glob("*.wandb"))
     assert list((runs[0] / "files" / "media" / "images").glob("samples_*.png"))
+
+
+def test_evaluation_leaves_training_unchanged(tmp_path):
+    """Toy figures and plots draw their own z, so how often they run cannot change the trained weights."""
+    weights = []
+    for every in (1, 3):
+        run_dir = tmp_path / f"every{every}"
+        ganzoo.train(tiny(["steps=3", f"callbacks.every_n_steps={every}", "callbacks.toy_figures.n=50"], run_dir))
+        weights.append(torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"])
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_toy_figures_are_logged_once_per_evaluation(run_dir):
+    ganzoo.train(tiny(["steps=4", "callbacks.every_n_steps=2", "callbacks.toy_figures.n=50"], run_dir))
+    with open(run_dir / "metrics.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r["val/w1"]]
+    assert [int(r["step"]) for r in rows] == [2, 4]

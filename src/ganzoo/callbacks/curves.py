@@ -15,15 +15,17 @@ class TrainingCurves(L.Callback):
     def __init__(self, every_n_steps: int = 500):
         self.every_n_steps = int(every_n_steps)
         self.history: dict[str, tuple[list[int], list[float]]] = {}
+        self.last_seen: dict[str, object] = {}
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         step = trainer.global_step
         for key, value in trainer.callback_metrics.items():
-            if key.startswith(("train/", "val/")):
+            # a figure is recorded when it was logged anew (a new tensor), not each step it stays on display
+            if key.startswith(("train/", "val/")) and value is not self.last_seen.get(key):
+                self.last_seen[key] = value
                 steps, values = self.history.setdefault(key, ([], []))
-                if not steps or steps[-1] != step:
-                    steps.append(step)
-                    values.append(float(value))
+                steps.append(step)
+                values.append(float(value))
         if step % self.every_n_steps == 0:
             self.plot(trainer)
 

@@ -32,7 +32,7 @@ class SampleSnapshots(L.Callback):
         step = trainer.global_step
         if len(pl_module.data_shape) == 1:
             real = trainer.datamodule.real_samples(self.n_points, torch.Generator().manual_seed(0))
-            fake = pl_module.sample(self.n_points).cpu()
+            fake = pl_module.sample(self.n_points, seed=step).cpu()  # leaves training's RNG alone
             toy_plot(real, fake, _cpu_score(pl_module), run_dir / "plots" / f"toy_{step:06d}.png", f"step {step}")
             return
         grid = vutils.make_grid(pl_module.sample(len(pl_module.fixed_z), z=pl_module.fixed_z).cpu(), nrow=8, normalize=True, value_range=(-1, 1))

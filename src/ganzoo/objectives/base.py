@@ -138,8 +138,11 @@ class GANObjective(L.LightningModule):
 
     # ----- using a trained model ------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, n: int, z: torch.Tensor | None = None, batch_size: int = 500) -> torch.Tensor:
-        """n samples from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2)."""
+    def sample(self, n: int, z: torch.Tensor | None = None, seed: int | None = None, batch_size: int = 500) -> torch.Tensor:
+        """n samples from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2).
+        With `seed`, z comes from its own generator and the global random state (training's) is left alone."""
+        if z is None and seed is not None:
+            z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed))
         z = self.sample_z(n) if z is None else z.to(self.device)
         was_training = self.generator.training
         self.generator.eval()
