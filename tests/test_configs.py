@@ -78,3 +78,10 @@ def test_unknown_key_is_one_line():
     with pytest.raises(ConfigError, match="stepz") as err:
         ganzoo.compose(["stepz=3"])
     assert "\n" not in str(err.value)
+
+
+def test_the_papers_toy_preset_keeps_its_settings_and_yields_to_the_command_line():
+    cfg = ganzoo.compose(["experiment=wgan_gp_toy"])
+    assert (cfg.steps, cfg.data.batch_size, cfg.constraint.weight, cfg.optim.critic.lr) == (100000, 256, 0.1, 1e-4)
+    assert list(cfg.optim.generator.betas) == [0.5, 0.9] and cfg.model.name == "mlp" and cfg.loss.n_critic == 5
+    assert ganzoo.compose(["experiment=wgan_gp_toy", "steps=7"]).steps == 7
