@@ -17,7 +17,6 @@ os.environ.setdefault("WANDB_SILENT", "true")
 torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
 
 # Small nets so that each test trains in seconds; the algorithms do not depend on width.
-TINY = ["model.width=32", "model.generator_width=8", "model.critic_width=8", "data.batch_size=16"]
 TINY_TOY = ["model.width=32", "data.batch_size=16"]
 TINY_DCGAN = ["model=dcgan", "model.generator_width=8", "model.critic_width=8", "data.batch_size=16", "data.image_size=16"]
 

@@ -18,18 +18,20 @@ class SampleSnapshots(L.Callback):
     def __init__(self, every_n_steps: int = 500, n_points: int = 1000):
         self.every_n_steps = int(every_n_steps)
         self.n_points = int(n_points)
+        self.last_step = -1
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if trainer.global_step % self.every_n_steps == 0:
             self.snapshot(trainer, pl_module)
 
     def on_train_end(self, trainer, pl_module) -> None:
-        self.snapshot(trainer, pl_module)
+        if trainer.global_step != self.last_step:  # unless the last step already had its snapshot
+            self.snapshot(trainer, pl_module)
 
     @rank_zero_only
     def snapshot(self, trainer, pl_module) -> None:
         run_dir = Path(trainer.default_root_dir)
-        step = trainer.global_step
+        step = self.last_step = trainer.global_step
         if len(pl_module.data_shape) == 1:
             real = trainer.datamodule.real_samples(self.n_points, torch.Generator().manual_seed(0))
             fake = pl_module.sample(self.n_points, seed=step).cpu()  # leaves training's RNG alone
