@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None) 
 def in_process(task, config: str, args: list[str], monkeypatch, capsys) -> tuple[int, str]:
     """Run an entry point in this process as the shell would, returning (exit status, stderr)."""
     monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
+    monkeypatch.chdir(tempfile.mkdtemp())  # Hydra's own output folder lands here, not in the checkout
     monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
     with pytest.raises(SystemExit) as exit_info:
         run_entry(task, config)
@@ -109,6 +111,7 @@ def sample(args: list[str], monkeypatch, capsys):
     from ganzoo.sample import run
 
     monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
+    monkeypatch.chdir(tempfile.mkdtemp())
     run_entry(run, "sample")
     return capsys.readouterr()
 
