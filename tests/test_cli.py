@@ -25,7 +25,7 @@ SHORT = ["steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null"]
 
 def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300, cwd=tempfile.mkdtemp(),
         env={**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})},
     )
 
@@ -76,6 +76,7 @@ def test_the_default_command_trains_and_writes_its_run_directory(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "WGANGP ran 3 steps" in result.stdout and str(tmp_path) in result.stdout
     assert (tmp_path / "summary.json").is_file() and (tmp_path / "plots" / "toy_000003.png").is_file()
+    assert (tmp_path / ".hydra" / "overrides.yaml").is_file() and (tmp_path / "train.log").is_file()  # all in one place
 
 
 class InterruptAt(L.Callback):

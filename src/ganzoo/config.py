@@ -11,6 +11,9 @@ from ganzoo.errors import ConfigError
 
 GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks")
 
+# ${coalesce:a,b,...}: the first value that is not null. Lets Hydra's run directory follow `run_dir` when set.
+OmegaConf.register_new_resolver("coalesce", lambda *values: next((v for v in values if v is not None), None), replace=True)
+
 
 def config_dir() -> Path:
     """The conf/ folder: inside the installed wheel, or at the top of a source checkout (editable install)."""
