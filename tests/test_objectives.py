@@ -183,6 +183,7 @@ def test_dcgan_critic_has_no_batch_norm_under_a_gradient_penalty():
     with pytest.warns(UserWarning, match="layer norm"):
         module, _ = build(tiny(["loss=wgan_gp", "model=dcgan", "data=digits"]))
     assert not any(isinstance(m, nn.BatchNorm2d) for m in module.critic.modules())
+    assert module.hparams.cfg["model"]["critic_norm"] == "layer"  # a checkpoint rebuilds it without warning again
     module, _ = build(tiny(["loss=wgan", "model=dcgan", "data=digits"]))
     assert any(isinstance(m, nn.BatchNorm2d) for m in module.critic.modules())
 

@@ -4,6 +4,10 @@ out=grid.png  an image grid (toy data: a scatter plot)
 out=dir/      one PNG per sample (images only)
 out=x.npz     raw samples under the key "samples" (images in [-1, 1] as (N, C, H, W), toy points as (N, 2));
 out=x.npy     the same array alone
+
+mode=reconstruct input=FOLDER (O-GAN): each image beside its reconstruction G(0.8 E(x)).
+mode=interpolate: rows of `points` images between pairs of encoded images from `input` (O-GAN), or between
+random latent vectors without `input` (any objective).
 """
 
 from __future__ import annotations
@@ -57,11 +61,84 @@ def _parent(path: Path) -> Path:
     return path
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+MODES = ("sample", "reconstruct", "interpolate")
+
+
+def read_images(folder: str | Path, n: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """Up to n images from a folder (sorted by name), resized and center-cropped to shape (C, H, W), in [-1, 1]."""
+    from PIL import Image, UnidentifiedImageError
+    from torchvision import transforms
+
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
+    if not files:
+        raise ConfigError(f"no images in input={folder}; give a folder of PNG or JPEG files")
+    size = shape[1]
+    to_tensor = transforms.Compose([transforms.Resize(size), transforms.CenterCrop(size), transforms.ToTensor()])
+    images = []
+    for path in files[:n]:
+        try:
+            with Image.open(path) as image:
+                images.append(to_tensor(image.convert("L" if shape[0] == 1 else "RGB")) * 2 - 1)
+        except (OSError, UnidentifiedImageError) as err:
+            raise ConfigError(f"cannot read {path} as an image ({err}); remove it from input") from err
+    return torch.stack(images)
+
+
+def write_grid(images: torch.Tensor, out: str | Path, columns: int) -> Path:
+    out = _parent(Path(out))
+    vutils.save_image(images.cpu(), out, nrow=columns, normalize=True, value_range=(-1, 1))
+    return out
+
+
+def write_reconstructions(module: GANObjective, folder: str | Path, n: int, out: str | Path) -> Path:
+    from ganzoo.callbacks.snapshots import pair_up
+
+    images = read_images(folder, n, module.data_shape)
+    return write_grid(pair_up(images, module.reconstruct(images)), out, columns=8)
+
+
+def write_interpolations(module: GANObjective, folder: str | Path | None, pairs: int, points: int, out: str | Path) -> Path:
+    if folder is None:
+        z = torch.randn(2, pairs, module.z_dim)
+        t = torch.linspace(0, 1, points).view(1, points, 1)
+        line = (1 - t) * z[0][:, None] + t * z[1][:, None]
+        return write_grid(module.sample(pairs * points, z=line.flatten(0, 1)), out, columns=points)
+    images = read_images(folder, 2 * pairs, module.data_shape)
+    if len(images) < 2:
+        raise ConfigError(f"interpolation needs at least 2 images in input={folder}")
+    half = len(images) // 2
+    return write_grid(module.interpolate(images[:half], images[half : 2 * half], points), out, columns=points)
+
+
+def check_mode(module: GANObjective, mode: str, has_input: bool) -> None:
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode '{mode}': choose one of {', '.join(MODES)}")
+    if len(module.data_shape) == 1 and mode != "sample":
+        raise ConfigError(f"mode={mode} needs an image model; this checkpoint draws 2-D points")
+    needs_encoder = mode == "reconstruct" or (mode == "interpolate" and has_input)
+    if needs_encoder and not hasattr(module, "encode"):
+        objective = type(module).__name__
+        raise ConfigError(
+            f"mode={mode} with input images needs an encoder, which only O-GAN has (loss=ogan); this checkpoint is {objective}"
+        )
+    if mode == "reconstruct" and not has_input:
+        raise ConfigError("mode=reconstruct needs input=FOLDER, the images to reconstruct")
+
+
 def run(cfg: DictConfig) -> Path:
     torch.manual_seed(int(cfg.seed))
     module = load(cfg.ckpt, map_location=cfg.device)
-    path = write_samples(module, int(cfg.n), cfg.out)
-    print(f"ganzoo: wrote {cfg.n} samples to {path}")
+    mode, folder = cfg.get("mode", "sample"), cfg.get("input")
+    check_mode(module, mode, folder is not None)
+    if mode == "reconstruct":
+        path = write_reconstructions(module, folder, int(cfg.n), cfg.out)
+    elif mode == "interpolate":
+        path = write_interpolations(module, folder, min(int(cfg.n), 8), int(cfg.points), cfg.out)
+    else:
+        path = write_samples(module, int(cfg.n), cfg.out)
+    print(f"ganzoo: wrote {cfg.n} samples to {path}" if mode == "sample" else f"ganzoo: wrote the {mode} grid to {path}")
     return path
 
 

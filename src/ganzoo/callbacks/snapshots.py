@@ -1,5 +1,6 @@
 """Every N generator iterations, on rank 0: a grid of the same fixed z (images) into samples/, or real vs
-generated points over the critic's contour (toy data) into plots/; images also go to TensorBoard and W&B."""
+generated points over the critic's contour (toy data) into plots/; images also go to TensorBoard and W&B.
+For O-GAN, grids of reconstructions (original beside G(0.8 E(x))) and interpolations between real images too."""
 
 from __future__ import annotations
 
@@ -37,15 +38,30 @@ class SampleSnapshots(L.Callback):
             fake = pl_module.sample(self.n_points, seed=step).cpu()  # leaves training's RNG alone
             toy_plot(real, fake, _cpu_score(pl_module), run_dir / "plots" / f"toy_{step:06d}.png", f"step {step}")
             return
-        grid = vutils.make_grid(pl_module.sample(len(pl_module.fixed_z), z=pl_module.fixed_z).cpu(), nrow=8, normalize=True, value_range=(-1, 1))
-        path = run_dir / "samples" / f"step_{step:06d}.png"
+        self.save_grid(trainer, "samples", pl_module.sample(len(pl_module.fixed_z), z=pl_module.fixed_z))
+        if hasattr(pl_module, "encode"):  # O-GAN: its critic is an encoder
+            real = trainer.datamodule.real_samples(16, torch.Generator().manual_seed(0)).to(pl_module.device)
+            self.save_grid(trainer, "reconstruct", pair_up(real, pl_module.reconstruct(real)))
+            self.save_grid(trainer, "interpolate", pl_module.interpolate(real[:4], real[4:8], points=8))
+
+    def save_grid(self, trainer, name: str, images: torch.Tensor) -> None:
+        """An 8-column grid into samples/<name>_<step>.png, and to TensorBoard or W&B when they log."""
+        step = trainer.global_step
+        grid = vutils.make_grid(images.cpu(), nrow=8, normalize=True, value_range=(-1, 1))
+        prefix = "step" if name == "samples" else name
+        path = Path(trainer.default_root_dir) / "samples" / f"{prefix}_{step:06d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         vutils.save_image(grid, path)
         for logger in trainer.loggers:
             if isinstance(logger, TensorBoardLogger):
-                logger.experiment.add_image("samples", grid, step)
+                logger.experiment.add_image(name, grid, step)
             elif isinstance(logger, WandbLogger):
-                logger.log_image("samples", [grid.permute(1, 2, 0).numpy()], step=step)
+                logger.log_image(name, [grid.permute(1, 2, 0).numpy()], step=step)
+
+
+def pair_up(originals: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+    """original, reconstruction, original, reconstruction, ...: side by side in a grid of even width."""
+    return torch.stack([originals.to(reconstructions.device), reconstructions], dim=1).flatten(0, 1)
 
 
 def _cpu_score(pl_module):

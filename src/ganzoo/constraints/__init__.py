@@ -6,11 +6,13 @@ from __future__ import annotations
 from ganzoo.constraints.base import Constraint
 from ganzoo.constraints.clip import WeightClip
 from ganzoo.constraints.gradient_penalty import GradientPenalty
+from ganzoo.constraints.instance_noise import InstanceNoise
 
 # name -> (class, the config keys it takes)
 REGISTRY: dict[str, tuple[type[Constraint], tuple[str, ...]]] = {
     "clip": (WeightClip, ("clip_value",)),
     "gp": (GradientPenalty, ("weight",)),
+    "instance_noise": (InstanceNoise, ("sigma", "anneal_steps", "schedule")),
 }
 
 
@@ -21,3 +23,5 @@ def build_constraints(cfg: dict) -> list[Constraint]:
         for name, (cls, keys) in REGISTRY.items()
         if cfg.get(name)
     ]
+
+__all__ = ["Constraint", "WeightClip", "GradientPenalty", "InstanceNoise", "build_constraints"]

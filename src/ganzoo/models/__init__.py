@@ -1,9 +1,7 @@
 """Generator/critic pairs. Models know nothing of losses: an objective asks for a critic with a given output
-width (1 score, or z_dim codes for O-GAN's encoder) and whether its normalization must act per sample."""
+width (1 score, or z_dim codes for O-GAN's encoder) and the normalization its config names."""
 
 from __future__ import annotations
-
-import warnings
 
 from torch import nn
 
@@ -22,9 +20,7 @@ def default_z_dim(model_cfg: dict, data_shape: tuple[int, ...]) -> int:
     return 2 if len(data_shape) == 1 else 100
 
 
-def build_models(
-    model_cfg: dict, data_shape: tuple[int, ...], z_dim: int, critic_outputs: int = 1, per_sample_critic: bool = False
-) -> tuple[nn.Module, nn.Module]:
+def build_models(model_cfg: dict, data_shape: tuple[int, ...], z_dim: int, critic_outputs: int = 1) -> tuple[nn.Module, nn.Module]:
     """Build (generator, critic) for data of `data_shape`: (2,) for toy points or (C, H, W) for images."""
     name = model_cfg["name"]
     if name == "mlp":
@@ -39,13 +35,6 @@ def build_models(
         channels, size = data_shape[0], data_shape[1]
         check_image_size(size)
         critic_norm = model_cfg["critic_norm"]
-        if per_sample_critic and critic_norm == "batch":
-            warnings.warn(
-                "the gradient penalty is per sample, so the dcgan critic uses layer norm instead of batch norm "
-                "(Gulrajani et al. 2017, section 4); set model.critic_norm=none or layer to silence this",
-                stacklevel=2,
-            )
-            critic_norm = "layer"
         generator = DCGANGenerator(
             z_dim, channels, size, model_cfg["generator_width"], model_cfg["generator_norm"], model_cfg["extra_layers"]
         )

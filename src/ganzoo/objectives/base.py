@@ -30,22 +30,31 @@ warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).
 N_FIXED = 64  # fixed latent vectors behind the sample grids (an 8x8 grid)
 
 
+def without_batch_norm_under_per_sample_terms(cfg: dict, constraints: list) -> dict:
+    """A gradient penalty is per sample, and batch norm mixes the samples of a batch (Gulrajani et al. 2017,
+    section 4): under such a term a batch-norm critic switches to layer norm, and says so once."""
+    if not any(c.per_sample for c in constraints) or cfg["model"].get("critic_norm") != "batch":
+        return cfg
+    warnings.warn(
+        "the gradient penalty is per sample, so the critic uses layer norm instead of batch norm "
+        "(Gulrajani et al. 2017, section 4); set model.critic_norm=layer or none to silence this",
+        stacklevel=3,
+    )
+    return {**cfg, "model": {**cfg["model"], "critic_norm": "layer"}}
+
+
 class GANObjective(L.LightningModule):
     def __init__(self, cfg: dict, data_shape: Sequence[int]):
         super().__init__()
-        self.save_hyperparameters()
+        constraints = build_constraints(cfg["constraint"])
+        cfg = without_batch_norm_under_per_sample_terms(cfg, constraints)
+        self.save_hyperparameters()  # the config as trained, so that a checkpoint rebuilds the same nets
         self.automatic_optimization = False
         self.cfg = cfg
         self.data_shape = tuple(data_shape)
         self.z_dim = default_z_dim(cfg["model"], self.data_shape)
-        self.constraints = build_constraints(cfg["constraint"])
-        self.generator, self.critic = build_models(
-            cfg["model"],
-            self.data_shape,
-            self.z_dim,
-            critic_outputs=self.critic_outputs(),
-            per_sample_critic=any(c.per_sample for c in self.constraints),
-        )
+        self.constraints = constraints
+        self.generator, self.critic = build_models(cfg["model"], self.data_shape, self.z_dim, self.critic_outputs())
         loss = cfg["loss"]
         self.n_critic = int(loss["n_critic"])
         self.warmup = loss.get("critic_warmup") or None
@@ -87,12 +96,13 @@ class GANObjective(L.LightningModule):
 
     # ----- the loop -------------------------------------------------------------------------------------------
     def training_step(self, dataloader_iter: Iterator) -> None:
-        for _ in range(self.critic_iters(self.global_step)):
+        step = self.global_step  # generator iterations done before this one
+        for _ in range(self.critic_iters(step)):
             real, _, _ = next(dataloader_iter)
             logs = self.critic_step(real.to(self.device, non_blocking=True))
         logs.update(self.generator_step())
         for constraint in self.constraints:
-            logs.update(constraint.logs(self.global_step))
+            logs.update(constraint.logs(step))
         if "train/w_estimate" in logs:
             self.log("train/w_estimate", logs.pop("train/w_estimate"), prog_bar=True, batch_size=self.batch_size)
         self.log_dict(logs, batch_size=self.batch_size)
