@@ -41,7 +41,7 @@ def in_process(task, config: str, args: list[str], monkeypatch, capsys) -> tuple
 
 
 BAD_TRAIN_INPUT = {
-    "unknown option": (["loss=wgangp"], "unknown loss 'wgangp': choose one of gan, wgan, wgan_gp"),
+    "unknown option": (["loss=wgangp"], "unknown loss 'wgangp': choose one of gan, ogan, wgan, wgan_gp"),
     "unknown key": (["stepz=3"], "stepz"),
     "steps < 1": (["steps=0"], "steps must be >= 1"),
     "n_critic < 1": (["loss.n_critic=0"], "loss.n_critic must be >= 1"),
@@ -49,6 +49,8 @@ BAD_TRAIN_INPUT = {
     "image size dcgan cannot take": (["model=dcgan", "data=digits", "data.image_size=48"], "power of two"),
     "unknown generator loss": (["loss=gan", "loss.generator=saturating"], "choose one of nonsaturating, minimax"),
     "missing checkpoint to resume": (["ckpt_path=/nonexistent/last.ckpt"], "checkpoint not found"),
+    "unknown toy set": (["data.name=gaussians9"], "unknown toy data 'gaussians9': choose one of"),
+    "missing dataset": (["data=mnist", "data.root=/nonexistent/x", "model=dcgan"], "add data.download=true"),
 }
 
 

@@ -10,9 +10,12 @@ import lightning as L
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from ganzoo.callbacks import SampleQuality
 from ganzoo.config import to_plain
 from ganzoo.data import GANDataModule
-from ganzoo.errors import CheckpointError, ConfigError
+from ganzoo.errors import CheckpointError, ConfigError, GanzooError
+from ganzoo.metrics.images import METRICS as METRIC_NAMES
+from ganzoo.metrics.images import enabled as enabled_metrics
 from ganzoo.objectives import GANObjective
 
 
@@ -46,8 +49,20 @@ def objective_class(target: str) -> type[GANObjective]:
     return cls
 
 
+def make(node: DictConfig, **kwargs):
+    """hydra.utils.instantiate, except that a ganzoo error raised by the target reaches the user as itself
+    (one line), not wrapped in Hydra's InstantiationException."""
+    try:
+        return instantiate(node, **kwargs)
+    except Exception as err:
+        cause = err.__cause__
+        if isinstance(cause, GanzooError):
+            raise cause from None
+        raise
+
+
 def build_datamodule(cfg: DictConfig) -> GANDataModule:
-    return instantiate(cfg.data)
+    return make(cfg.data)
 
 
 def build_module(cfg: DictConfig, data_shape: tuple[int, ...]) -> GANObjective:
@@ -56,19 +71,27 @@ def build_module(cfg: DictConfig, data_shape: tuple[int, ...]) -> GANObjective:
 
 def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callback]:
     """The callbacks group, one `_target_` each; a null entry is switched off. The best checkpoint follows the
-    datamodule's main figure (val/w1 on toy data) and is left out when the data have none."""
+    datamodule's main figure (val/w1 on toy data), or val/fid on images when metrics=fid is on, at the steps
+    that figure is measured; it is left out when there is none. The metrics group adds FID/IS/KID."""
+    metrics = enabled_metrics(cfg.get("metrics")) if len(datamodule.shape) == 3 else []
+    main_metric = "val/fid" if "fid" in metrics else datamodule.main_metric
     callbacks = []
     for name, node in cfg.callbacks.items():
         if not isinstance(node, DictConfig):  # switched off (null) or a shared setting such as every_n_steps
             continue
         if name == "best_checkpoint":
-            if node.monitor is None and datamodule.main_metric is None:
+            if node.monitor is None and main_metric is None:
                 continue
-            node = OmegaConf.merge(node, {"monitor": node.monitor or datamodule.main_metric})
-        callbacks.append(instantiate(node))
+            node = OmegaConf.merge(node, {"monitor": node.monitor or main_metric})
+            if node.monitor == "val/fid":
+                node.every_n_train_steps = cfg.metrics.every_n_steps
+        callbacks.append(make(node))
+    if metrics:
+        settings = {k: v for k, v in cfg.metrics.items() if k not in METRIC_NAMES}
+        callbacks.append(SampleQuality(metrics, **settings))
     return callbacks
 
 
 def build_trainer(cfg: DictConfig, callbacks: list[L.Callback]) -> L.Trainer:
-    logger = instantiate(cfg.logger) if cfg.get("logger") else False  # logger=none: an empty config
-    return instantiate(cfg.trainer, callbacks=callbacks, logger=logger, default_root_dir=cfg.run_dir)
+    logger = make(cfg.logger) if cfg.get("logger") else False  # logger=none: an empty config
+    return make(cfg.trainer, callbacks=callbacks, logger=logger, default_root_dir=cfg.run_dir)

@@ -9,7 +9,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.errors import ConfigError
 
-GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks")
+GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks", "metrics")
 
 # ${coalesce:a,b,...}: the first value that is not null. Lets Hydra's run directory follow `run_dir` when set.
 OmegaConf.register_new_resolver("coalesce", lambda *values: next((v for v in values if v is not None), None), replace=True)

@@ -34,6 +34,7 @@ def run(cfg: DictConfig) -> dict:
     run_dir = resolve_run_dir(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     datamodule = build_datamodule(cfg)
+    datamodule.setup("fit")  # a missing or unreadable dataset fails here, before anything else is built or printed
     module = build_module(cfg, datamodule.shape)
     callbacks = build_callbacks(cfg, datamodule)
     trainer = build_trainer(cfg, callbacks)

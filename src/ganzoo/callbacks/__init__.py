@@ -3,8 +3,9 @@
 from ganzoo.callbacks.curves import TrainingCurves
 from ganzoo.callbacks.interrupt import SaveOnInterrupt
 from ganzoo.callbacks.progress import GeneratorProgressBar
+from ganzoo.callbacks.sample_quality import SampleQuality
 from ganzoo.callbacks.snapshots import SampleSnapshots
 from ganzoo.callbacks.summary import RunSummary
 from ganzoo.callbacks.toy_figures import ToyFigures
 
-__all__ = ["GeneratorProgressBar", "RunSummary", "SampleSnapshots", "SaveOnInterrupt", "ToyFigures", "TrainingCurves"]
+__all__ = ["GeneratorProgressBar", "RunSummary", "SampleQuality", "SampleSnapshots", "SaveOnInterrupt", "ToyFigures", "TrainingCurves"]

@@ -3,6 +3,11 @@
 The training loop draws as many batches per generator iteration as its critic needs (n_critic, or 100 during
 WGAN's warm-up), so the stream never ends; one Lightning epoch is the whole run. Each process (DDP rank) and
 each loader worker seeds its own random stream so that no two draw the same batches.
+
+Two ways to feed images, one class each:
+* `InMemoryImages`: small datasets (digits, MNIST, Fashion-MNIST, CIFAR-10) held whole as one uint8 tensor on
+  the training device; a batch is an index into it and a conversion to float, no per-step Python decoding.
+* `ImageFilesDataModule` (in `files.py`): large datasets decoded by DataLoader workers from files or lmdb.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from typing import Callable, Iterator
 
 import lightning as L
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from ganzoo.errors import ConfigError
 
 
 def process_seed(seed: int) -> int:
@@ -35,9 +43,27 @@ class BatchStream(IterableDataset):
 def shuffled_batches(data: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
     """Batches of a tensor held in memory, a fresh permutation each pass, no batch repeated within a pass."""
     while True:
-        order = torch.randperm(len(data), generator=generator)
+        order = torch.randperm(len(data), generator=generator).to(data.device)
         for start in range(0, len(data) - batch_size + 1, batch_size):
             yield data[order[start : start + batch_size]]
+
+
+def to_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels 0..255 -> float in [-1, 1]."""
+    return images.float().div_(127.5).sub_(1.0)
+
+
+def resize_uint8(images: torch.Tensor, size: int, chunk: int = 2048) -> torch.Tensor:
+    """Resize (N, C, H, W) uint8 images to size x size (bilinear, antialiased when shrinking), in chunks so that
+    the float copy of a 50,000-image dataset never sits in memory at once."""
+    if images.shape[-2:] == (size, size):
+        return images.contiguous()
+    out = torch.empty((len(images), images.shape[1], size, size), dtype=torch.uint8)
+    for start in range(0, len(images), chunk):
+        part = images[start : start + chunk].float()
+        part = F.interpolate(part, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        out[start : start + chunk] = part.round_().clamp_(0, 255).to(torch.uint8)
+    return out
 
 
 class GANDataModule(L.LightningDataModule):
@@ -62,3 +88,58 @@ class GANDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(BatchStream(self.batches, self.seed), batch_size=None, num_workers=0)
+
+    def training_device(self) -> torch.device:
+        """The device the trainer trains on; the CPU when no trainer is attached (tests, benchmarks)."""
+        trainer = getattr(self, "trainer", None)
+        return trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+
+
+def check_image_size(image_size: int, name: str) -> int:
+    if int(image_size) < 8:
+        raise ConfigError(f"data.image_size must be >= 8 for {name} (got {image_size}); use 32 or 64")
+    return int(image_size)
+
+
+class InMemoryImages(GANDataModule):
+    """A dataset small enough to live whole on the training device as uint8 (N, C, image_size, image_size).
+
+    Subclasses define `load()`, which returns that tensor on the CPU. `train_dataloader` moves it to the
+    trainer's device once; each batch is then a random index into it and a conversion to [-1, 1] done there.
+    """
+
+    name = "images"
+
+    def __init__(self, image_size: int, channels: int, batch_size: int, seed: int = 0):
+        super().__init__(batch_size, seed)
+        self.image_size = int(image_size)
+        self.shape = (int(channels), self.image_size, self.image_size)
+        self.images: torch.Tensor | None = None  # uint8, on self.images.device
+
+    def load(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.images is None:
+            check_image_size(self.image_size, self.name)  # here, not in __init__: Hydra's instantiate would wrap it
+            images = self.load()
+            assert images.dtype == torch.uint8 and tuple(images.shape[1:]) == self.shape, (images.dtype, images.shape)
+            if len(images) < self.batch_size:
+                raise ConfigError(
+                    f"data.batch_size {self.batch_size} exceeds the {len(images)} images of {self.name}; use 64"
+                )
+            self.images = images
+
+    def train_dataloader(self) -> DataLoader:
+        self.setup()
+        self.images = self.images.to(self.training_device())
+        return super().train_dataloader()
+
+    def batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
+        self.setup()
+        return (to_unit_range(batch) for batch in shuffled_batches(self.images, self.batch_size, generator))
+
+    def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        self.setup()
+        index = torch.randperm(len(self.images), generator=generator)[:n].to(self.images.device)
+        return to_unit_range(self.images[index]).cpu()

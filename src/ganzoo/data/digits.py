@@ -1,45 +1,26 @@
-"""scikit-learn's bundled 8x8 handwritten digits (1,797 images, no download), resized to `image_size` and
-scaled to [-1, 1]. Small enough to be held whole in memory and batched there."""
+"""scikit-learn's bundled 8x8 digits (1,797 images, no download), resized to `image_size` and scaled to
+[-1, 1]. Held whole on the training device and batched there (see `InMemoryImages`)."""
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import torch
-import torch.nn.functional as F
 
-from ganzoo.data.base import GANDataModule, shuffled_batches
-from ganzoo.errors import ConfigError
+from ganzoo.data.base import InMemoryImages, resize_uint8
 
 
-def load_digits_tensor(image_size: int) -> torch.Tensor:
-    """All digits as a float tensor (N, 1, image_size, image_size) in [-1, 1]."""
+def load_digits_uint8(image_size: int) -> torch.Tensor:
+    """All digits as uint8 (N, 1, image_size, image_size), pixel values 0..16 scaled to 0..255."""
     from sklearn.datasets import load_digits
 
-    images = torch.from_numpy(load_digits().images).float().unsqueeze(1) / 16.0  # pixel values 0..16
-    images = F.interpolate(images, size=(image_size, image_size), mode="bilinear", align_corners=False)
-    return (images * 2 - 1).clamp_(-1, 1)
+    images = (torch.from_numpy(load_digits().images).unsqueeze(1) * (255.0 / 16.0)).round().to(torch.uint8)
+    return resize_uint8(images, image_size)
 
 
-class DigitsDataModule(GANDataModule):
+class DigitsDataModule(InMemoryImages):
+    name = "digits"
+
     def __init__(self, image_size: int = 32, batch_size: int = 64, seed: int = 0):
-        super().__init__(batch_size, seed)
-        if image_size < 8:
-            raise ConfigError(f"data.image_size must be >= 8 for digits (got {image_size})")
-        self.image_size = int(image_size)
-        self.shape = (1, self.image_size, self.image_size)
-        self.images: torch.Tensor | None = None
+        super().__init__(image_size, 1, batch_size, seed)
 
-    def setup(self, stage: str | None = None) -> None:
-        if self.images is None:
-            self.images = load_digits_tensor(self.image_size)
-            if len(self.images) < self.batch_size:
-                raise ConfigError(f"data.batch_size {self.batch_size} exceeds the {len(self.images)} digits; use 64")
-
-    def batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
-        self.setup()
-        return shuffled_batches(self.images, self.batch_size, generator)
-
-    def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        self.setup()
-        return self.images[torch.randperm(len(self.images), generator=generator)[:n]]
+    def load(self) -> torch.Tensor:
+        return load_digits_uint8(self.image_size)

@@ -32,14 +32,9 @@ N_FIXED = 64  # fixed latent vectors behind the sample grids (an 8x8 grid)
 
 def without_batch_norm_under_per_sample_terms(cfg: dict, constraints: list) -> dict:
     """A gradient penalty is per sample, and batch norm mixes the samples of a batch (Gulrajani et al. 2017,
-    section 4): under such a term a batch-norm critic switches to layer norm, and says so once."""
+    section 4): under such a term a batch-norm critic switches to layer norm."""
     if not any(c.per_sample for c in constraints) or cfg["model"].get("critic_norm") != "batch":
         return cfg
-    warnings.warn(
-        "the gradient penalty is per sample, so the critic uses layer norm instead of batch norm "
-        "(Gulrajani et al. 2017, section 4); set model.critic_norm=layer or none to silence this",
-        stacklevel=3,
-    )
     return {**cfg, "model": {**cfg["model"], "critic_norm": "layer"}}
 
 
@@ -47,6 +42,7 @@ class GANObjective(L.LightningModule):
     def __init__(self, cfg: dict, data_shape: Sequence[int]):
         super().__init__()
         constraints = build_constraints(cfg["constraint"])
+        asked_norm = cfg["model"].get("critic_norm")
         cfg = without_batch_norm_under_per_sample_terms(cfg, constraints)
         self.save_hyperparameters()  # the config as trained, so that a checkpoint rebuilds the same nets
         self.automatic_optimization = False
@@ -55,6 +51,12 @@ class GANObjective(L.LightningModule):
         self.z_dim = default_z_dim(cfg["model"], self.data_shape)
         self.constraints = constraints
         self.generator, self.critic = build_models(cfg["model"], self.data_shape, self.z_dim, self.critic_outputs())
+        if cfg["model"].get("critic_norm") != asked_norm:  # said once the nets are known to build
+            warnings.warn(
+                "the gradient penalty is per sample, so the critic uses layer norm instead of batch norm "
+                "(Gulrajani et al. 2017, section 4); set model.critic_norm=layer or none to silence this",
+                stacklevel=2,
+            )
         loss = cfg["loss"]
         self.n_critic = int(loss["n_critic"])
         self.warmup = loss.get("critic_warmup") or None

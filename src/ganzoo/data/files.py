@@ -1,0 +1,303 @@
+"""Large image datasets decoded by DataLoader workers: CelebA, LSUN (lmdb) and any folder of images (FFHQ ...).
+
+Each image is read, center-cropped to its largest square and resized to `image_size` (as DCGAN and WGAN
+prepare CelebA and LSUN), then scaled to [-1, 1]. JPEGs are decoded at a reduced scale when that is still at
+least `image_size` (PIL's draft mode), which makes CelebA and LSUN decoding several times faster.
+
+Sampling is ganzoo's own: `EndlessSampler` draws a fresh permutation per pass, seeded per DDP rank, so the
+stream never ends and ranks draw different images (conf/trainer/default.yaml turns off Lightning's
+DistributedSampler, which would make it finite). Workers are persistent and batches go to pinned memory.
+
+An image that cannot be decoded is replaced by the next one in the dataset and counted; the count is reported
+once, when training ends, with `warnings.warn`.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import warnings
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from ganzoo.data.base import GANDataModule, check_image_size, process_seed, to_unit_range
+from ganzoo.errors import ConfigError, DataError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def decode(source: str | bytes, image_size: int, channels: int) -> torch.Tensor:
+    """An image file (path) or its bytes -> uint8 (channels, image_size, image_size): center square, resized."""
+    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+        mode = "L" if channels == 1 else "RGB"
+        image.draft(mode, (image_size, image_size))  # JPEG: decode at 1/2, 1/4, 1/8 scale if still big enough
+        image = image.convert(mode)
+        w, h = image.size
+        side = min(w, h)
+        left, top = (w - side) // 2, (h - side) // 2
+        image = image.resize((image_size, image_size), Image.BICUBIC, box=(left, top, left + side, top + side))
+        array = np.asarray(image)
+    return torch.from_numpy(array.copy()).view(image_size, image_size, -1).permute(2, 0, 1)
+
+
+class DecodedImages(Dataset):
+    """Map-style dataset over a list of sources; an undecodable one is replaced by the next and counted."""
+
+    def __init__(self, store: "ImageStore", image_size: int, channels: int, skipped):
+        self.store, self.image_size, self.channels = store, image_size, channels
+        self.skipped = skipped  # a multiprocessing.Value shared with the workers
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        for offset in range(len(self.store)):
+            i = (index + offset) % len(self.store)
+            try:
+                return decode(self.store.read(i), self.image_size, self.channels)
+            except (OSError, SyntaxError, ValueError, KeyError, Image.DecompressionBombError):
+                # what PIL raises on a truncated, corrupt or unknown file; KeyError: an lmdb key without a value
+                with self.skipped.get_lock():
+                    self.skipped.value += 1
+        raise DataError(f"none of the {len(self.store)} images in {self.store.location} can be decoded")
+
+
+def collate(images: list[torch.Tensor]) -> torch.Tensor:
+    return to_unit_range(torch.stack(images))
+
+
+class EndlessSampler(Sampler[int]):
+    """Random indices forever, a fresh permutation each pass, seeded per DDP rank (evaluated in the main process)."""
+
+    def __init__(self, size: int, seed: int):
+        self.size, self.seed = size, seed
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(process_seed(self.seed))
+        while True:
+            yield from torch.randperm(self.size, generator=generator).tolist()
+
+
+class ImageStore:
+    """Where the images are: `len`, `read(i)` (a path or the encoded bytes) and `location` for messages."""
+
+    location: Path
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def read(self, index: int) -> str | bytes:
+        raise NotImplementedError
+
+
+class FileList(ImageStore):
+    def __init__(self, location: Path, files: list[str]):
+        self.location, self.files = location, files
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def read(self, index: int) -> str:
+        return self.files[index]
+
+
+def image_files(folder: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> list[str]:
+    """Every image file under `folder`, recursively, in a fixed (sorted) order."""
+    found = []
+    for parent, dirs, names in os.walk(folder, followlinks=True):
+        dirs.sort()
+        found += [os.path.join(parent, n) for n in sorted(names) if n.lower().endswith(suffixes)]
+    return found
+
+
+def default_workers() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(8, cores - 1))
+
+
+class ImageFilesDataModule(GANDataModule):
+    """Subclasses define `store()`, which finds the images or raises DataError saying how to get them."""
+
+    name = "images"
+
+    def __init__(self, root: str, image_size: int = 64, channels: int = 3, batch_size: int = 64,
+                 num_workers: int | None = None, seed: int = 0):
+        super().__init__(batch_size, seed)
+        self.root = Path(root).expanduser()
+        self.image_size, self.channels = int(image_size), int(channels)
+        self.num_workers = default_workers() if num_workers is None else int(num_workers)
+        self.shape = (self.channels, self.image_size, self.image_size)
+        self.dataset: DecodedImages | None = None
+        self.skipped = multiprocessing.Value("l", 0)
+        self.reported = False
+
+    def store(self) -> ImageStore:
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.dataset is None:
+            check_image_size(self.image_size, self.name)
+            if self.channels not in (1, 3):
+                raise ConfigError(f"data.channels must be 1 (grayscale) or 3 (RGB), got {self.channels}")
+            store = self.store()
+            if len(store) < self.batch_size:
+                raise ConfigError(f"data.batch_size {self.batch_size} exceeds the {len(store)} images in {store.location}")
+            self.dataset = DecodedImages(store, self.image_size, self.channels, self.skipped)
+
+    def train_dataloader(self) -> DataLoader:
+        self.setup()
+        workers = self.num_workers
+        return DataLoader(
+            self.dataset,
+            batch_size=self.batch_size,
+            sampler=EndlessSampler(len(self.dataset), self.seed),
+            collate_fn=collate,
+            drop_last=True,
+            num_workers=workers,
+            pin_memory=self.training_device().type == "cuda",
+            persistent_workers=workers > 0,
+            prefetch_factor=4 if workers > 0 else None,
+        )
+
+    def batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
+        """The same stream in this process, without workers (for benchmarks and scripts)."""
+        self.setup()
+        while True:
+            order = torch.randperm(len(self.dataset), generator=generator).tolist()
+            for start in range(0, len(order) - self.batch_size + 1, self.batch_size):
+                yield collate([self.dataset[i] for i in order[start : start + self.batch_size]])
+
+    def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        self.setup()
+        order = torch.randperm(len(self.dataset), generator=generator)[:n].tolist()
+        return collate([self.dataset[i] for i in order])
+
+    def report_skipped(self) -> None:
+        """Warn once about the images that could not be decoded."""
+        if self.skipped.value and not self.reported:
+            self.reported = True
+            warnings.warn(f"skipped {self.skipped.value} unreadable or corrupt image(s) in {self.dataset.store.location}")
+
+    def teardown(self, stage: str | None = None) -> None:
+        if self.trainer is None or self.trainer.is_global_zero:
+            self.report_skipped()
+
+
+class FolderDataModule(ImageFilesDataModule):
+    """Any folder tree of PNG, JPEG or WebP images, e.g. FFHQ's images1024x1024."""
+
+    name = "folder"
+
+    def store(self) -> ImageStore:
+        if not self.root.is_dir():
+            raise DataError(f"image folder {self.root} does not exist; set data.root to a folder of PNG/JPEG/WebP images")
+        files = image_files(self.root)
+        if not files:
+            raise DataError(f"no PNG/JPEG/WebP images under {self.root}; set data.root to a folder of images")
+        return FileList(self.root, files)
+
+
+class CelebADataModule(ImageFilesDataModule):
+    """The aligned-and-cropped CelebA images (img_align_celeba, 202,599 JPEGs of 178x218)."""
+
+    name = "CelebA"
+    # torchvision's layout first, then a bare img_align_celeba folder, then data.root itself
+    LAYOUTS = ("celeba/img_align_celeba", "img_align_celeba", ".")
+
+    def store(self) -> ImageStore:
+        for layout in self.LAYOUTS:
+            folder = (self.root / layout).resolve()
+            files = image_files(folder, (".jpg", ".jpeg", ".png")) if folder.is_dir() else []
+            if files:
+                return FileList(folder, files)
+        raise DataError(
+            f"no CelebA images in {self.root} (expected {self.root}/celeba/img_align_celeba/*.jpg or a folder of the "
+            f"JPEGs); download img_align_celeba.zip from https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html and unzip it there"
+        )
+
+
+_OPEN_LMDB: dict[tuple[int, str], object] = {}
+
+
+def open_lmdb(location: Path):
+    """The process's read-only handle on an lmdb (lmdb allows one per process and path, and none may cross a
+    fork: a DataLoader worker opens its own)."""
+    import lmdb
+
+    key = (os.getpid(), str(location))
+    if key not in _OPEN_LMDB:
+        for inherited in [k for k in _OPEN_LMDB if k[1] == key[1]]:  # the parent's handle, after a fork
+            _OPEN_LMDB.pop(inherited).close()
+        _OPEN_LMDB[key] = lmdb.open(str(location), readonly=True, lock=False, readahead=False, meminit=False, max_readers=64)
+    return _OPEN_LMDB[key]
+
+
+class LMDBStore(ImageStore):
+    """An LSUN lmdb export: keys are image ids, values the encoded images (WebP or JPEG). The list of keys is
+    cached next to the database (`<db>.keys`, one hex key per line), so only the first start walks the lmdb."""
+
+    def __init__(self, location: Path):
+        self.location = location
+        env = open_lmdb(location)
+        self.keys = self.cached_keys(env.stat()["entries"])
+        if self.keys is None:
+            with env.begin(write=False) as txn:
+                self.keys = [key for key in txn.cursor().iternext(keys=True, values=False)]
+            self.write_cache()
+
+    @property
+    def cache_path(self) -> Path:
+        return self.location.with_name(self.location.name + ".keys")
+
+    def cached_keys(self, entries: int) -> list[bytes] | None:
+        try:
+            keys = [bytes.fromhex(line) for line in self.cache_path.read_text().split()]
+        except (OSError, ValueError):
+            return None
+        return keys if len(keys) == entries else None  # a stale cache (the database changed) is rebuilt
+
+    def write_cache(self) -> None:
+        try:
+            tmp = self.cache_path.with_suffix(".keys.tmp")
+            tmp.write_text("".join(key.hex() + "\n" for key in self.keys))
+            tmp.replace(self.cache_path)
+        except OSError as err:  # a read-only dataset folder: every start lists the keys again
+            warnings.warn(f"cannot cache the LSUN key list at {self.cache_path} ({err}); each start will list the keys")
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def read(self, index: int) -> bytes:
+        with open_lmdb(self.location).begin(write=False, buffers=False) as txn:
+            value = txn.get(self.keys[index])
+        if value is None:
+            raise KeyError(self.keys[index])
+        return value
+
+
+class LSUNDataModule(ImageFilesDataModule):
+    """One LSUN scene category from the lmdb exports the LSUN project distributes (<category>_<split>_lmdb)."""
+
+    name = "LSUN"
+
+    def __init__(self, root: str, category: str = "bedroom", split: str = "train", **kwargs):
+        super().__init__(root, **kwargs)
+        self.category, self.split = str(category), str(split)
+
+    def store(self) -> ImageStore:
+        location = self.root / f"{self.category}_{self.split}_lmdb"
+        if not (location / "data.mdb").is_file():
+            raise DataError(
+                f"no LSUN lmdb at {location} (expected data.mdb from {self.category}_{self.split}_lmdb.zip); download it "
+                f"with the LSUN project's download.py -c {self.category} (https://github.com/fyu/lsun) and unzip it in {self.root}"
+            )
+        store = LMDBStore(location)
+        if len(store) == 0:
+            raise DataError(f"the LSUN lmdb at {location} holds no images; download {self.category} again")
+        return store

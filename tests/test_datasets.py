@@ -1,0 +1,176 @@
+"""Image datasets: each reads its real on-disk format (written tiny in tmp_path), yields endless batches in
+[-1, 1] at data.image_size with the right channels, and says in one line what is missing and how to get it."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ganzoo
+from fixtures_data import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun
+from ganzoo.assemble import build_datamodule, build_module
+from ganzoo.data.files import EndlessSampler, LMDBStore
+from ganzoo.errors import ConfigError, DataError
+
+
+def datamodule(name: str, root, *overrides: str):
+    return build_datamodule(ganzoo.compose([f"data={name}", f"data.root={root}", *overrides]))
+
+
+def first_batch(dm) -> torch.Tensor:
+    dm.setup("fit")
+    return next(iter(dm.train_dataloader()))
+
+
+def assert_images(batch: torch.Tensor, shape: tuple[int, ...]) -> None:
+    assert batch.dtype == torch.float32 and tuple(batch.shape) == shape
+    assert batch.min() >= -1 and batch.max() <= 1
+
+
+@pytest.mark.parametrize("name, folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
+def test_mnist_idx_files_give_grayscale_batches_with_exact_pixels(tmp_path, name, folder):
+    pixels = np.zeros((8, 28, 28), np.uint8)
+    pixels[:, :14] = 255  # top half white
+    write_idx(tmp_path, pixels, folder)
+    dm = datamodule(name, tmp_path, "data.image_size=28", "data.batch_size=4")
+    assert dm.shape == (1, 28, 28)
+    batch = first_batch(dm)
+    assert_images(batch, (4, 1, 28, 28))
+    assert (batch[:, :, :14] == 1).all() and (batch[:, :, 14:] == -1).all()
+
+
+def test_mnist_is_resized_once_and_held_as_uint8(tmp_path):
+    write_idx(tmp_path, np.full((8, 28, 28), 255, np.uint8))
+    dm = datamodule("mnist", tmp_path, "data.image_size=32", "data.batch_size=4")
+    assert_images(first_batch(dm), (4, 1, 32, 32))
+    assert dm.images.dtype == torch.uint8 and dm.images.shape == (8, 1, 32, 32)
+
+
+def test_cifar10_python_batches_give_rgb_in_channel_order(tmp_path):
+    pixels = np.zeros((10, 32, 32, 3), np.uint8)
+    pixels[..., 0] = 255  # pure red
+    write_cifar10(tmp_path, pixels)
+    dm = datamodule("cifar10", tmp_path, "data.batch_size=10")
+    batch = first_batch(dm)
+    assert_images(batch, (10, 3, 32, 32))
+    assert (batch[:, 0] == 1).all() and (batch[:, 1:] == -1).all()
+    assert_images(dm.real_samples(3, torch.Generator().manual_seed(0)), (3, 3, 32, 32))
+
+
+def test_in_memory_stream_never_ends_and_covers_each_image_once_per_pass(tmp_path):
+    pixels = np.arange(8, dtype=np.uint8)[:, None, None].repeat(28, 1).repeat(28, 2) * 30
+    write_idx(tmp_path, pixels)
+    dm = datamodule("mnist", tmp_path, "data.image_size=28", "data.batch_size=4")
+    stream = iter(dm.train_dataloader())
+    batches = [next(stream) for _ in range(10)]  # 5 passes over 8 images
+    values = [round(float((b[0, 0, 0] + 1) * 127.5)) for batch in batches[:2] for b in batch]
+    assert sorted(values) == [30 * i for i in range(8)]
+
+
+@pytest.mark.parametrize("layout", ["celeba/img_align_celeba", "img_align_celeba", "."])
+def test_celeba_center_crops_then_resizes_in_either_layout(tmp_path, layout):
+    faces = np.zeros((4, 218, 178, 3), np.uint8)
+    faces[:, :, :, 2] = 255  # blue face ...
+    faces[:, :10] = faces[:, -10:] = (255, 0, 0)  # ... with red bands above and below the centered 178x178 square
+    write_celeba(tmp_path, faces, layout)
+    dm = datamodule("celeba", tmp_path, "data.image_size=32", "data.batch_size=4", "data.num_workers=0")
+    batch = first_batch(dm)
+    assert_images(batch, (4, 3, 32, 32))
+    assert (batch[:, 0] < -0.5).all() and (batch[:, 2] > 0.5).all()  # no red: the bands were cropped away
+
+
+def test_lsun_lmdb_decodes_images_and_caches_the_key_list(tmp_path, monkeypatch):
+    location = write_lsun(tmp_path, random_images(6, 48, 64), "church_outdoor")
+    dm = datamodule("lsun", tmp_path, "data.category=church_outdoor", "data.image_size=16", "data.batch_size=6",
+                    "data.num_workers=0")
+    assert_images(first_batch(dm), (6, 3, 16, 16))
+    cache = tmp_path / "church_outdoor_train_lmdb.keys"
+    assert len(cache.read_text().split()) == 6
+    monkeypatch.setattr(LMDBStore, "write_cache", lambda self: pytest.fail("the cached key list was not used"))
+    assert len(LMDBStore(location)) == 6
+
+
+def test_a_stale_lsun_key_cache_is_rebuilt(tmp_path):
+    location = write_lsun(tmp_path, random_images(6, 32, 32))
+    LMDBStore(location)
+    cache = tmp_path / "bedroom_train_lmdb.keys"
+    cache.write_text(cache.read_text().split()[0] + "\n")  # a stale list of 1 key
+    assert len(LMDBStore(location)) == 6 and len(cache.read_text().split()) == 6
+
+
+def test_folder_reads_png_jpeg_webp_and_skips_a_corrupt_file_once(tmp_path):
+    write_folder(tmp_path, random_images(5, 40, 30), corrupt=1)
+    dm = datamodule("folder", tmp_path, "data.image_size=16", "data.batch_size=6", "data.num_workers=0")
+    batch = first_batch(dm)  # one whole pass: the corrupt file is drawn once and replaced by a good image
+    assert_images(batch, (6, 3, 16, 16))
+    assert dm.skipped.value == 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dm.teardown("fit")
+        dm.teardown("fit")
+    assert [str(w.message) for w in caught] == [f"skipped 1 unreadable or corrupt image(s) in {tmp_path}"]
+
+
+def test_folder_grayscale_and_workers_stream_past_the_end_of_the_data(tmp_path):
+    write_folder(tmp_path, random_images(4, 20, 20))
+    dm = datamodule("folder", tmp_path, "data.image_size=8", "data.batch_size=2", "data.num_workers=1",
+                    "data.channels=1")
+    dm.setup("fit")
+    loader = dm.train_dataloader()
+    assert loader.persistent_workers and loader.num_workers == 1
+    batches = [b for _, b in zip(range(7), loader)]  # 3.5 passes over 4 images
+    assert len(batches) == 7 and all(b.shape == (2, 1, 8, 8) for b in batches)
+    assert_images(dm.real_samples(4, torch.Generator().manual_seed(0)), (4, 1, 8, 8))
+
+
+def test_each_ddp_rank_draws_its_own_order(monkeypatch):
+    first = list(zip(range(16), EndlessSampler(100, seed=0)))
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.distributed, "get_rank", lambda: 1)
+    assert list(zip(range(16), EndlessSampler(100, seed=0))) != first
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("mnist", "MNIST/raw (expected train-images-idx3-ubyte"),
+        ("fashion_mnist", "FashionMNIST/raw (expected train-images-idx3-ubyte"),
+        ("cifar10", "cifar-10-batches-py (expected data_batch_1"),
+        ("celeba", "img_align_celeba.zip from https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"),
+        ("lsun", "bedroom_train_lmdb (expected data.mdb"),
+        ("folder", "does not exist; set data.root"),
+    ],
+)
+def test_a_missing_dataset_is_one_line_naming_the_path_and_how_to_get_it(tmp_path, name, expected):
+    root = tmp_path / "nowhere"
+    with pytest.raises(DataError) as err:
+        datamodule(name, root).setup("fit")
+    message = str(err.value)
+    assert "\n" not in message and str(root) in message and expected in message
+    if name in ("mnist", "fashion_mnist", "cifar10"):
+        assert "data.download=true" in message
+
+
+def test_an_empty_folder_is_an_error_not_an_empty_stream(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "notes.txt").write_text("no images here")
+    with pytest.raises(DataError, match="no PNG/JPEG/WebP images under"):
+        datamodule("folder", tmp_path).setup("fit")
+
+
+def test_image_sizes_the_model_cannot_take_are_clear_errors(tmp_path):
+    write_idx(tmp_path, np.zeros((8, 28, 28), np.uint8))
+    cfg = ganzoo.compose(["data=mnist", f"data.root={tmp_path}", "data.image_size=28", "model=dcgan"])
+    with pytest.raises(ConfigError, match="power of two"):
+        build_module(cfg, build_datamodule(cfg).shape)
+    with pytest.raises(ConfigError, match="data.image_size must be >= 8"):
+        datamodule("mnist", tmp_path, "data.image_size=4").setup("fit")
+
+
+def test_digits_are_held_as_uint8_and_batched_in_the_unit_range():
+    dm = build_datamodule(ganzoo.compose(["data=digits", "data.image_size=16", "data.batch_size=32"]))
+    assert_images(first_batch(dm), (32, 1, 16, 16))
+    assert dm.images.dtype == torch.uint8 and len(dm.images) == 1797

@@ -1,0 +1,51 @@
+"""python -m ganzoo.evaluate: FID/IS/KID of a checkpoint or of a folder, printed and written as JSON with the
+settings behind them; on folders, the same figures as torch-fidelity."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import ganzoo
+from conftest import tiny
+from ganzoo.evaluate import run
+from test_metrics import IS_SPLITS, KID_SUBSET, close, fidelity_figures, image_sets, weights  # noqa: F401 (fixtures)
+from test_cli import in_process
+
+
+def compose(overrides: list[str]):
+    return ganzoo.compose(overrides, config_name="evaluate")
+
+
+def test_evaluate_a_checkpoint_against_its_training_data(run_dir, weights, tmp_path, capsys):
+    ganzoo.train(tiny(["loss=wgan", "data=digits", "model=dcgan", "steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null"], run_dir))
+    ckpt = run_dir / "checkpoints" / "last.ckpt"
+    result = run(compose([f"ckpt={ckpt}", "metrics=[fid,is,kid]", "n=12", f"metrics.inception_weights={weights}",
+                          f"metrics.cache_dir={tmp_path}", f"metrics.isc_splits={IS_SPLITS}"]))
+    written = json.loads((run_dir / "checkpoints" / "metrics_12.json").read_text())
+    assert written == result
+    assert set(written["figures"]) == {"fid", "is", "is_std", "kid", "kid_std"} and written["figures"]["fid"] > 0
+    assert written["generated"]["images"] == 12 and written["generated"]["steps"] == 2
+    assert written["reference"]["data"] == "DigitsDataModule" and written["reference"]["images"] == 12
+    assert written["settings"]["inception_weights"] == str(weights) and written["settings"]["kid_subset_size"] == 12
+    assert "fid" in capsys.readouterr().out
+
+
+def test_evaluate_a_folder_equals_torch_fidelity(image_sets, weights, tmp_path, monkeypatch, capsys):  # noqa: F811
+    out = tmp_path / "figures.json"
+    args = [f"input={image_sets['fake_dir']}", f"reference={image_sets['real_dir']}", "metrics=[fid,is,kid]",
+            f"metrics.inception_weights={weights}", f"metrics.kid_subset_size={KID_SUBSET}", f"metrics.isc_splits={IS_SPLITS}",
+            f"out={out}"]
+    result = run(compose(args))
+    theirs = fidelity_figures(image_sets["fake_dir"], image_sets["real_dir"], weights)
+    for name in ("fid", "is", "kid"):
+        assert close(result["figures"][name], theirs[name]), (name, result["figures"][name], theirs[name])
+    assert json.loads(out.read_text())["reference"]["images"] == 12
+
+
+def test_evaluate_mistakes_end_in_one_line(monkeypatch, capsys, tmp_path):
+    code, err = in_process(run, "evaluate", ["metrics=fid", f"input={tmp_path}"], monkeypatch, capsys)
+    assert code == 2 and err.count("\n") == 1 and "reference=FOLDER" in err
+    code, err = in_process(run, "evaluate", ["metrics=fid"], monkeypatch, capsys)
+    assert code == 2 and "either ckpt=PATH" in err
