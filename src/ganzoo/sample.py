@@ -61,29 +61,28 @@ def _parent(path: Path) -> Path:
     return path
 
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 MODES = ("sample", "reconstruct", "interpolate")
 
 
 def read_images(folder: str | Path, n: int, shape: tuple[int, ...]) -> torch.Tensor:
-    """Up to n images from a folder (sorted by name), resized and center-cropped to shape (C, H, W), in [-1, 1]."""
-    from PIL import Image, UnidentifiedImageError
-    from torchvision import transforms
+    """Up to n images from a folder (sorted by name), center square resized to shape (C, H, W), in [-1, 1];
+    read the way the image-folder dataset reads its files."""
+    from PIL import UnidentifiedImageError
+
+    from ganzoo.data.base import to_unit_range
+    from ganzoo.data.files import decode, image_files
 
     folder = Path(folder)
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
+    files = image_files(folder) if folder.is_dir() else []
     if not files:
-        raise ConfigError(f"no images in input={folder}; give a folder of PNG or JPEG files")
-    size = shape[1]
-    to_tensor = transforms.Compose([transforms.Resize(size), transforms.CenterCrop(size), transforms.ToTensor()])
+        raise ConfigError(f"no images in input={folder}; give a folder of PNG, JPEG or WebP files")
     images = []
     for path in files[:n]:
         try:
-            with Image.open(path) as image:
-                images.append(to_tensor(image.convert("L" if shape[0] == 1 else "RGB")) * 2 - 1)
+            images.append(decode(path, shape[1], shape[0]))
         except (OSError, UnidentifiedImageError) as err:
             raise ConfigError(f"cannot read {path} as an image ({err}); remove it from input") from err
-    return torch.stack(images)
+    return to_unit_range(torch.stack(images))
 
 
 def write_grid(images: torch.Tensor, out: str | Path, columns: int) -> Path:
