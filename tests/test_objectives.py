@@ -187,3 +187,14 @@ def test_dcgan_critic_has_no_batch_norm_under_a_gradient_penalty():
     module, _ = build(tiny(["loss=wgan", "model=dcgan", "data=digits"]))
     assert any(isinstance(m, nn.BatchNorm2d) for m in module.critic.modules())
 
+
+
+def test_the_wgan_papers_mlp_generator_sits_beside_a_dcgan_critic():
+    from ganzoo.models.dcgan import DCGANCritic
+    from ganzoo.models.mlp import MLPGenerator
+
+    module, _ = build(tiny(["loss=wgan", "data=digits", "model=dcgan", "model.generator=mlp"]))
+    assert isinstance(module.generator, MLPGenerator) and isinstance(module.critic, DCGANCritic)
+    hidden = [m for m in module.generator.modules() if isinstance(m, nn.Linear)][:-1]
+    assert len(hidden) == 4 and all(m.out_features == 8 for m in hidden)  # generator_width units, 4 layers
+    assert module.generator(torch.randn(3, module.z_dim)).shape == (3, 1, 16, 16)

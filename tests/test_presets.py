@@ -28,7 +28,7 @@ PAPERS = {
                           "optim.critic.lr": 5e-5, "constraint.clip_value": 0.01, "loss.n_critic": 5}),
     "wgan_lsun_bedroom_no_bn": ("lsun", "dcgan", "WGAN", {"model.generator_norm": "none", "model.critic_norm": "batch",
                                 "optim.generator.lr": 5e-5, "constraint.clip_value": 0.01, "data.batch_size": 64}),
-    "wgan_lsun_bedroom_mlp": ("lsun", "mlp", "WGAN", {"model.hidden_layers": 4, "model.width": 512,
+    "wgan_lsun_bedroom_mlp": ("lsun", "dcgan", "WGAN", {"model.generator": "mlp", "model.generator_width": 512,
                               "optim.critic.lr": 5e-5, "constraint.clip_value": 0.01, "loss.n_critic": 5}),
     "wgan_gp_cifar10": ("cifar10", "dcgan", "WGANGP", {"constraint.weight": 10.0, "optim.critic.lr": 1e-4,
                         "optim.critic.betas": [0.0, 0.9], "loss.n_critic": 5, "data.batch_size": 64, "steps": 200000}),

@@ -35,11 +35,16 @@ def build_models(model_cfg: dict, data_shape: tuple[int, ...], z_dim: int, criti
         channels, size = data_shape[0], data_shape[1]
         check_image_size(size)
         critic_norm = model_cfg["critic_norm"]
+        critic = DCGANCritic(channels, size, model_cfg["critic_width"], critic_norm, model_cfg["extra_layers"], critic_outputs)
+        critic.apply(dcgan_init)
+        kind = model_cfg.get("generator", "dcgan")
+        if kind == "mlp":  # the WGAN paper's MLP generator (its code's --mlp_G --ngf 512) beside a DCGAN critic
+            return MLPGenerator(z_dim, data_shape, int(model_cfg["generator_width"]), hidden_layers=4), critic
+        if kind != "dcgan":
+            raise ConfigError(f"unknown model.generator '{kind}': choose dcgan or mlp")
         generator = DCGANGenerator(
             z_dim, channels, size, model_cfg["generator_width"], model_cfg["generator_norm"], model_cfg["extra_layers"]
         )
-        critic = DCGANCritic(channels, size, model_cfg["critic_width"], critic_norm, model_cfg["extra_layers"], critic_outputs)
         generator.apply(dcgan_init)
-        critic.apply(dcgan_init)
         return generator, critic
     raise ConfigError(f"unknown model '{name}': choose one of {', '.join(ARCHITECTURES)}")
