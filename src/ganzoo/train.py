@@ -19,7 +19,6 @@ from ganzoo.config import validate
 
 # Lightning's advice for map-style datasets does not apply to an endless in-memory batch stream.
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-warnings.filterwarnings("ignore", message=".*`IterableDataset` has `__len__`.*")
 # Checkpoints hold the state after each generator iteration, which is what ganzoo wants saved.
 warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
 # The CSV logger shares the run directory with config.yaml and the callbacks' files.

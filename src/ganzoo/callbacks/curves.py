@@ -16,6 +16,7 @@ class TrainingCurves(L.Callback):
         self.every_n_steps = int(every_n_steps)
         self.history: dict[str, tuple[list[int], list[float]]] = {}
         self.last_seen: dict[str, object] = {}
+        self.plotted_step = -1
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         step = trainer.global_step
@@ -30,10 +31,12 @@ class TrainingCurves(L.Callback):
             self.plot(trainer)
 
     def on_train_end(self, trainer, pl_module) -> None:
-        self.plot(trainer)
+        if trainer.global_step != self.plotted_step:  # unless the last step was just plotted
+            self.plot(trainer)
 
     @rank_zero_only
     def plot(self, trainer) -> None:
+        self.plotted_step = trainer.global_step
         curves_plot(self.history, Path(trainer.default_root_dir) / "plots" / "curves.png")
 
     def state_dict(self) -> dict:
