@@ -27,6 +27,7 @@ PAPERS = {
     "wgan_lsun_bedroom": ("lsun", "dcgan", "WGAN", {"data.image_size": 64, "data.batch_size": 64, "data.category": "bedroom",
                           "optim.critic.lr": 5e-5, "constraint.clip_value": 0.01, "loss.n_critic": 5}),
     "wgan_lsun_bedroom_no_bn": ("lsun", "dcgan", "WGAN", {"model.generator_norm": "none", "model.critic_norm": "batch",
+                                "model.generator_channels": "constant",
                                 "optim.generator.lr": 5e-5, "constraint.clip_value": 0.01, "data.batch_size": 64}),
     "wgan_lsun_bedroom_mlp": ("lsun", "dcgan", "WGAN", {"model.generator": "mlp", "model.generator_width": 512,
                               "optim.critic.lr": 5e-5, "constraint.clip_value": 0.01, "loss.n_critic": 5}),

@@ -43,7 +43,13 @@ def build_models(model_cfg: dict, data_shape: tuple[int, ...], z_dim: int, criti
         if kind != "dcgan":
             raise ConfigError(f"unknown model.generator '{kind}': choose dcgan or mlp")
         generator = DCGANGenerator(
-            z_dim, channels, size, model_cfg["generator_width"], model_cfg["generator_norm"], model_cfg["extra_layers"]
+            z_dim,
+            channels,
+            size,
+            model_cfg["generator_width"],
+            model_cfg["generator_norm"],
+            model_cfg["extra_layers"],
+            model_cfg.get("generator_channels", "halving"),
         )
         generator.apply(dcgan_init)
         return generator, critic

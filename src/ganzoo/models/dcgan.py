@@ -1,9 +1,10 @@
 """DCGAN (Radford et al. 2016) as the WGAN reference code builds it for any power-of-two image size.
 
 Generator: a transposed convolution from z to 4x4, then stride-2 transposed convolutions doubling the size
-while halving the width, tanh output. Critic: the mirror image with strided convolutions and LeakyReLU(0.2),
-no normalization on its first layer, and a last 4x4 convolution to `outputs` values (1 score, or z_dim codes
-for an O-GAN encoder). No pooling, no hidden fully connected layers. `extra_layers` adds 3x3 convolutions at
+while halving the width, tanh output; `channels="constant"` keeps `width` filters at every layer instead, the
+WGAN paper's no-batch-norm generator (its Figure 6: a bit more than ten times fewer parameters).
+Critic: the mirror image with strided convolutions and LeakyReLU(0.2), no normalization on its first layer,
+and a last 4x4 convolution to `outputs` values (1 score, or z_dim codes for an O-GAN encoder). No pooling, no hidden fully connected layers. `extra_layers` adds 3x3 convolutions at
 the widest resolution, as the WGAN code's --n_extra_layers.
 """
 
@@ -15,6 +16,7 @@ from torch import nn
 from ganzoo.errors import ConfigError
 
 NORMS = ("batch", "layer", "none")
+CHANNEL_LAYOUTS = ("halving", "constant")
 
 
 def check_image_size(size: int) -> None:
@@ -36,20 +38,32 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
 
 
 class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim: int, channels: int, size: int, width: int = 64, norm: str = "batch", extra_layers: int = 0):
+    def __init__(
+        self,
+        z_dim: int,
+        image_channels: int,
+        size: int,
+        width: int = 64,
+        norm: str = "batch",
+        extra_layers: int = 0,
+        channels: str = "halving",
+    ):
         super().__init__()
         check_image_size(size)
-        # Width at 4x4 is width * size / 8, halved at every doubling, so the last hidden layer has `width` channels.
-        current = width * size // 8
+        if channels not in CHANNEL_LAYOUTS:
+            raise ConfigError(f"unknown model.generator_channels '{channels}': choose halving or constant")
+        # Halving: width * size / 8 channels at 4x4, halved at every doubling, so the last hidden layer has `width`.
+        current = width * size // 8 if channels == "halving" else width
         layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim, current, 4, 1, 0, bias=False), norm_layer(norm, current), nn.ReLU(True)]
         resolution = 4
         while resolution < size // 2:
-            layers += [nn.ConvTranspose2d(current, current // 2, 4, 2, 1, bias=False), norm_layer(norm, current // 2), nn.ReLU(True)]
-            current //= 2
+            following = current // 2 if channels == "halving" else current
+            layers += [nn.ConvTranspose2d(current, following, 4, 2, 1, bias=False), norm_layer(norm, following), nn.ReLU(True)]
+            current = following
             resolution *= 2
         for _ in range(extra_layers):
             layers += [nn.Conv2d(current, current, 3, 1, 1, bias=False), norm_layer(norm, current), nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(current, channels, 4, 2, 1, bias=False), nn.Tanh()]
+        layers += [nn.ConvTranspose2d(current, image_channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
