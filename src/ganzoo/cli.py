@@ -40,6 +40,12 @@ def run_entry(task: Callable[[DictConfig], object], config_name: str) -> None:
 
     def guarded(cfg: DictConfig) -> object:
         try:
+            if config_name == "train" and cfg.get("ckpt_path"):  # the run's own config, as compose() gives it
+                from hydra.core.hydra_config import HydraConfig
+
+                from ganzoo.resume import resumed_config
+
+                cfg = resumed_config(cfg, HydraConfig.get().overrides.task)
             return task(cfg)
         except GanzooError as err:
             fail(str(err))

@@ -8,11 +8,14 @@ from typing import Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.errors import ConfigError
+from ganzoo.resume import checkpoint_run_dir
 
 GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks", "metrics")
 
-# ${coalesce:a,b,...}: the first value that is not null. Lets Hydra's run directory follow `run_dir` when set.
+# ${coalesce:a,b,...}: the first value that is not null. Lets Hydra's run directory follow `run_dir` when set,
+# else the run directory of the checkpoint being resumed (${checkpoint_run_dir:${ckpt_path}}).
 OmegaConf.register_new_resolver("coalesce", lambda *values: next((v for v in values if v is not None), None), replace=True)
+OmegaConf.register_new_resolver("checkpoint_run_dir", lambda path: checkpoint_run_dir(path), replace=True)
 
 
 def config_dir() -> Path:
@@ -30,7 +33,8 @@ def options(group: str) -> list[str]:
 
 
 def compose(overrides: Sequence[str] = (), config_name: str = "train") -> DictConfig:
-    """Compose a config as the command line would, e.g. compose(["loss=wgan", "data=digits"])."""
+    """Compose a config as the command line would, e.g. compose(["loss=wgan", "data=digits"]). With
+    `ckpt_path=...` among the overrides, the checkpointed run's own config comes back (see ganzoo/resume.py)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -42,6 +46,10 @@ def compose(overrides: Sequence[str] = (), config_name: str = "train") -> DictCo
             cfg = hydra_compose(config_name=config_name, overrides=list(overrides))
         except Exception as err:  # Hydra's composition errors are several lines; keep the first, it names the key
             raise ConfigError(one_line(err)) from err
+    if config_name == "train" and cfg.get("ckpt_path"):
+        from ganzoo.resume import resumed_config
+
+        cfg = resumed_config(cfg, overrides)
     return cfg
 
 

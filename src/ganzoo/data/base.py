@@ -30,14 +30,19 @@ def process_seed(seed: int) -> int:
 
 
 class BatchStream(IterableDataset):
-    """Yields batches from `batches(generator)`, an endless iterator, seeded per process."""
+    """Yields batches from `batches(generator)`, an endless iterator, seeded per process; `skip` batches are
+    passed over first, so that a resumed run goes on with the batches an unbroken run would have drawn."""
 
-    def __init__(self, batches: Callable[[torch.Generator], Iterator[torch.Tensor]], seed: int):
+    def __init__(self, batches: Callable[[torch.Generator], Iterator[torch.Tensor]], seed: int, skip: int = 0):
         self.batches = batches
         self.seed = seed
+        self.skip = skip
 
     def __iter__(self) -> Iterator[torch.Tensor]:
-        return self.batches(torch.Generator().manual_seed(process_seed(self.seed)))
+        stream = self.batches(torch.Generator().manual_seed(process_seed(self.seed)))
+        for _ in range(self.skip):
+            next(stream)
+        return stream
 
 
 def shuffled_batches(data: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
@@ -76,6 +81,7 @@ class GANDataModule(L.LightningDataModule):
         super().__init__()
         self.batch_size = int(batch_size)
         self.seed = int(seed)
+        self.batches_to_skip = 0  # set when resuming: the batches the checkpointed run had drawn
 
     def setup(self, stage: str | None = None) -> None:
         """Load what must be loaded; data generated on the fly need nothing."""
@@ -87,7 +93,7 @@ class GANDataModule(L.LightningDataModule):
         raise NotImplementedError
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(BatchStream(self.batches, self.seed), batch_size=None, num_workers=0)
+        return DataLoader(BatchStream(self.batches, self.seed, self.batches_to_skip), batch_size=None, num_workers=0)
 
     def training_device(self) -> torch.device:
         """The device the trainer trains on; the CPU when no trainer is attached (tests, benchmarks)."""

@@ -73,15 +73,19 @@ def collate(images: list[torch.Tensor]) -> torch.Tensor:
 
 
 class EndlessSampler(Sampler[int]):
-    """Random indices forever, a fresh permutation each pass, seeded per DDP rank (evaluated in the main process)."""
+    """Random indices forever, a fresh permutation each pass, seeded per DDP rank (evaluated in the main process).
+    The first `skip` indices are passed over (a resumed run's images already seen), without decoding them."""
 
-    def __init__(self, size: int, seed: int):
-        self.size, self.seed = size, seed
+    def __init__(self, size: int, seed: int, skip: int = 0):
+        self.size, self.seed, self.skip = size, seed, skip
 
     def __iter__(self) -> Iterator[int]:
         generator = torch.Generator().manual_seed(process_seed(self.seed))
+        skip = self.skip
         while True:
-            yield from torch.randperm(self.size, generator=generator).tolist()
+            order = torch.randperm(self.size, generator=generator).tolist()
+            yield from order[skip:]
+            skip = max(0, skip - self.size)
 
 
 class ImageStore:
@@ -156,7 +160,7 @@ class ImageFilesDataModule(GANDataModule):
         return DataLoader(
             self.dataset,
             batch_size=self.batch_size,
-            sampler=EndlessSampler(len(self.dataset), self.seed),
+            sampler=EndlessSampler(len(self.dataset), self.seed, self.batches_to_skip * self.batch_size),
             collate_fn=collate,
             drop_last=True,
             num_workers=workers,

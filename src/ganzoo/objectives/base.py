@@ -63,6 +63,11 @@ class GANObjective(L.LightningModule):
         self.batch_size = int(cfg["data"]["batch_size"])
         seeded = torch.Generator().manual_seed(int(cfg.get("seed", 0)))
         self.register_buffer("fixed_z", torch.randn(N_FIXED, self.z_dim, generator=seeded))
+        # What a checkpoint needs beyond weights to resume exactly (ganzoo/resume.py): the run's config as
+        # composed (interpolations kept; set by train.run), the batches drawn so far, and the random state.
+        self.run_config: dict | None = None
+        self.batches_drawn = 0
+        self.resumed_rng: dict | None = None
 
     # ----- what an objective defines -------------------------------------------------------------------------
     def critic_outputs(self) -> int:
@@ -98,9 +103,13 @@ class GANObjective(L.LightningModule):
 
     # ----- the loop -------------------------------------------------------------------------------------------
     def training_step(self, dataloader_iter: Iterator) -> None:
+        if self.resumed_rng is not None:  # here, after Lightning has built the data iterator, as in an unbroken run
+            set_rng_state(self.resumed_rng, self.device)
+            self.resumed_rng = None
         step = self.global_step  # generator iterations done before this one
         for _ in range(self.critic_iters(step)):
             real, _, _ = next(dataloader_iter)
+            self.batches_drawn += 1
             logs = self.critic_step(real.to(self.device, non_blocking=True))
         logs.update(self.generator_step())
         for constraint in self.constraints:
@@ -164,4 +173,29 @@ class GANObjective(L.LightningModule):
             self.generator.train(was_training)
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["ganzoo"] = {"format": 1, "objective": f"{type(self).__module__}.{type(self).__qualname__}"}
+        checkpoint["ganzoo"] = {
+            "format": 1,
+            "objective": f"{type(self).__module__}.{type(self).__qualname__}",
+            "config": self.run_config,
+            "batches_drawn": self.batches_drawn,
+            "rng": rng_state(self.device),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        saved = checkpoint.get("ganzoo", {})
+        self.batches_drawn = int(saved.get("batches_drawn", 0))
+        self.resumed_rng = saved.get("rng")
+
+
+def rng_state(device: torch.device) -> dict:
+    """The random state that draws z, the penalty's interpolation weights and instance noise."""
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"].cpu())
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)

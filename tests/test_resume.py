@@ -1,0 +1,101 @@
+"""Resuming with ckpt_path continues a run exactly where it stopped: same weights, same logged figures, same
+directory, and the config it was trained with (only what the resume command sets changes)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+
+import ganzoo
+from conftest import tiny
+from ganzoo.errors import ConfigError
+from test_cli import cli
+
+EVERY_2 = ["callbacks.every_n_steps=2", "loss.critic_warmup=null", "callbacks.toy_figures.n=100"]
+RUNS = {
+    "toy wgan_gp with instance noise": ["loss=wgan_gp", "data=gaussians8", "constraint=[gp,instance_noise]",
+                                        "constraint.sigma=0.1", "constraint.anneal_steps=8"],
+    "digits wgan": ["loss=wgan", "data=digits", "model=dcgan"],
+}
+
+
+def weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    return torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+
+
+def logged(run_dir: Path) -> list[dict]:
+    """metrics.csv rows of training figures (timings and wall-clock free), keyed by step."""
+    with open(run_dir / "metrics.csv") as f:
+        rows = [{k: v for k, v in row.items() if k.startswith(("step", "train/", "val/")) and v} for row in csv.DictReader(f)]
+    return [row for row in rows if len(row) > 1]
+
+
+@pytest.mark.parametrize("run", list(RUNS))
+def test_a_resumed_run_ends_where_an_unbroken_run_ends(run, tmp_path):
+    overrides = [*RUNS[run], *EVERY_2]
+    straight, broken = tmp_path / "straight", tmp_path / "broken"
+    ganzoo.train(tiny([*overrides, "steps=4"], straight))
+    ganzoo.train(tiny([*overrides, "steps=2"], broken))
+    summary = ganzoo.train(ganzoo.compose([f"ckpt_path={broken / 'checkpoints' / 'last.ckpt'}", "steps=4"]))
+    assert summary["steps"] == 4
+    expected, got = weights(straight), weights(broken)
+    assert expected.keys() == got.keys()
+    assert all(torch.equal(expected[k], got[k]) for k in expected), "weights differ from the unbroken run"
+    assert logged(broken) == logged(straight)  # each step once, with the unbroken run's figures
+
+
+def test_ckpt_path_alone_brings_back_the_runs_config_and_directory(tmp_path):
+    first = tmp_path / "first"
+    ganzoo.train(tiny(["loss=wgan", "data=digits", "model=dcgan", "steps=2", *EVERY_2], first))
+    cfg = ganzoo.compose([f"ckpt_path={first / 'checkpoints' / 'last.ckpt'}", "steps=3"])
+    assert cfg.loss._target_.endswith(".WGAN") and cfg.model.name == "dcgan" and "digits" in cfg.data._target_.lower()
+    assert (cfg.steps, cfg.trainer.max_steps, Path(cfg.run_dir)) == (3, 3, first)
+    assert cfg.model.generator_width == 8  # the tiny width it was trained with, not the default
+
+
+def test_a_resume_that_changes_the_objective_is_refused(tmp_path):
+    first = tmp_path / "first"
+    ganzoo.train(tiny(["loss=wgan", "data=digits", "model=dcgan", "steps=1", *EVERY_2], first))
+    ckpt = first / "checkpoints" / "last.ckpt"
+    with pytest.raises(ConfigError, match="loss"):
+        ganzoo.compose([f"ckpt_path={ckpt}", "loss=gan"])
+    same = ganzoo.compose([f"ckpt_path={ckpt}", "loss=wgan", "data=digits", "model=dcgan", "model.generator_width=8",
+                           "model.critic_width=8", "data.image_size=16", "data.batch_size=16"])
+    assert same.loss._target_.endswith(".WGAN")  # repeating the original command is fine
+
+
+def test_the_command_line_resumes_in_the_runs_own_directory(tmp_path):
+    first = tmp_path / "first"
+    ganzoo.train(tiny(["data=gaussians8", "steps=2", *EVERY_2], first))
+    done = cli([f"ckpt_path={first / 'checkpoints' / 'last.ckpt'}", "steps=3"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [int(row["step"]) for row in logged(first) if "train/critic_loss" in row] == [0, 1, 2]
+    assert (first / ".hydra" / "overrides.yaml").is_file()  # Hydra wrote its files into the run, not elsewhere
+
+
+def test_streams_pass_over_what_the_checkpointed_run_drew():
+    from itertools import islice
+
+    from ganzoo.data.base import BatchStream
+    from ganzoo.data.files import EndlessSampler
+
+    assert list(islice(EndlessSampler(7, seed=3, skip=10), 12)) == list(islice(EndlessSampler(7, seed=3), 10, 22))
+
+    def numbers(generator):
+        while True:
+            yield torch.rand(1, generator=generator)
+
+    sixth = list(islice(iter(BatchStream(numbers, seed=1)), 6))[5]
+    assert torch.equal(next(iter(BatchStream(numbers, seed=1, skip=5))), sixth)
+
+
+def test_a_resume_with_other_nets_is_one_clear_error(tmp_path):
+    from ganzoo.errors import CheckpointError
+
+    first = tmp_path / "first"
+    ganzoo.train(tiny(["data=gaussians8", "steps=1", *EVERY_2], first))
+    with pytest.raises(CheckpointError, match="does not fit the configured model"):
+        ganzoo.train(ganzoo.compose([f"ckpt_path={first / 'checkpoints' / 'last.ckpt'}", "model.width=16"]))
