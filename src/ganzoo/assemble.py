@@ -10,7 +10,7 @@ import lightning as L
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from ganzoo.callbacks import SampleQuality
+from ganzoo.callbacks import RunSummary, SampleQuality
 from ganzoo.config import to_plain
 from ganzoo.data import GANDataModule
 from ganzoo.errors import CheckpointError, ConfigError, GanzooError
@@ -89,6 +89,9 @@ def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callba
     if metrics:
         settings = {k: v for k, v in cfg.metrics.items() if k not in METRIC_NAMES}
         callbacks.append(SampleQuality(metrics, **settings))
+    for callback in callbacks:
+        if isinstance(callback, RunSummary):  # named in summary.json; what hparams_search minimizes by default
+            callback.main_metric = main_metric
     return callbacks
 
 

@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 from ganzoo.errors import ConfigError
 from ganzoo.resume import checkpoint_run_dir
 
-GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks", "metrics")
+GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks", "metrics", "hparams_search")
 
 # ${coalesce:a,b,...}: the first value that is not null. Lets Hydra's run directory follow `run_dir` when set,
 # else the run directory of the checkpoint being resumed (${checkpoint_run_dir:${ckpt_path}}).
@@ -61,6 +61,19 @@ def check_group_choices(overrides: Sequence[str]) -> None:
             continue
         if value not in options(key):
             raise ConfigError(f"unknown {key} '{value}': choose one of {', '.join(options(key))} (e.g. {key}={options(key)[0]})")
+        if key == "hparams_search":
+            check_sweeper_installed()
+
+
+def check_sweeper_installed() -> None:
+    from importlib.util import find_spec
+
+    try:
+        found = find_spec("hydra_plugins.hydra_optuna_sweeper") is not None
+    except ModuleNotFoundError:  # no Hydra plugin installed at all
+        found = False
+    if not found:
+        raise ConfigError("hparams_search=optuna needs Hydra's Optuna sweeper: pip install 'ganzoo[sweeps]'")
 
 
 def one_line(err: BaseException) -> str:

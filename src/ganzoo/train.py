@@ -16,6 +16,7 @@ from ganzoo.assemble import build_callbacks, build_datamodule, build_module, bui
 from ganzoo.callbacks import RunSummary
 from ganzoo.checkpoint import read as read_checkpoint
 from ganzoo.config import validate
+from ganzoo.errors import ConfigError
 from ganzoo.loggers import CSVLogger
 from ganzoo.resume import check_weights_fit
 
@@ -56,10 +57,27 @@ def run(cfg: DictConfig) -> dict:
     return summary
 
 
+def optimized_value(cfg: DictConfig, summary: dict) -> float:
+    """The figure an hparams_search sweeper minimizes: `optimized_metric`, or the data's main figure."""
+    name = cfg.get("optimized_metric") or summary.get("main_metric")
+    if name is None or name not in summary.get("figures", {}):
+        raise ConfigError(
+            f"hparams_search minimizes '{name}', which this run did not log; set optimized_metric= to one of "
+            f"{', '.join(summary.get('figures', {}))}"
+        )
+    return float(summary["figures"][name])
+
+
+def task(cfg: DictConfig) -> dict | float:
+    """What the command line runs: a summary, or under hparams_search the one figure its sweeper minimizes."""
+    summary = run(cfg)
+    return optimized_value(cfg, summary) if "optimized_metric" in cfg else summary
+
+
 def main() -> None:
     from ganzoo.cli import run_entry
 
-    run_entry(run, config_name="train")
+    run_entry(task, config_name="train")
 
 
 class _CallableModule(types.ModuleType):

@@ -13,6 +13,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 class RunSummary(L.Callback):
     def __init__(self):
+        self.main_metric: str | None = None  # the data's main figure (val/w1 on toy data), set by assemble
         self.summary: dict = {}
         self.started = 0.0
         self.first_step = 0
@@ -30,6 +31,7 @@ class RunSummary(L.Callback):
             "objective": type(pl_module).__name__,
             "steps": trainer.global_step,
             "figures": figures,
+            "main_metric": self.main_metric,
             "seconds": round(seconds, 2),
             "seconds_per_step": round(seconds / max(steps_run, 1), 5),
             "run_dir": str(run_dir.resolve()),

@@ -1,0 +1,64 @@
+"""Hydra multirun sweeps end with one table of every job's overrides and final figures."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ganzoo.callbacks.sweep_summary import write_summary
+from ganzoo.config import compose
+from ganzoo.errors import ConfigError
+from test_cli import cli
+
+TINY_SWEEP = ["-m", "loss=gan,wgan", "steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null",
+              "model.width=32", "data.batch_size=16", "callbacks.toy_figures.n=100"]
+
+
+def test_a_sweep_ends_with_a_table_of_its_jobs(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    done = cli([*TINY_SWEEP, f"hydra.sweep.dir={sweep_dir}"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(sweep_dir / "sweep_summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(row["job"], row["loss"]) for row in rows] == [("0", "gan"), ("1", "wgan")]
+    for row in rows:
+        figures = json.loads((sweep_dir / row["job"] / "summary.json").read_text())["figures"]
+        assert float(row["val/w1"]) == figures["val/w1"] and row["steps"] == "2"
+    table = (sweep_dir / "sweep_summary.md").read_text()
+    assert table.splitlines()[0].startswith("| job | loss |") and table in done.stdout
+
+
+def test_a_job_that_left_no_summary_is_listed_as_failed(tmp_path):
+    for job, loss in (("0", "gan"), ("1", "wgan")):
+        (tmp_path / job / ".hydra").mkdir(parents=True)
+        (tmp_path / job / ".hydra" / "overrides.yaml").write_text(f"- loss={loss}\n- steps=2\n")
+    summary = {"steps": 2, "seconds_per_step": 0.5, "figures": {"val/w1": 0.25, "train/critic_loss": -1.0}}
+    (tmp_path / "0" / "summary.json").write_text(json.dumps(summary))
+    table = write_summary(tmp_path).splitlines()
+    assert table[0] == "| job | loss | steps | ms_per_step | val/w1 | train/critic_loss |"
+    assert table[2] == "| 0 | gan | 2 | 500 | 0.25 | -1 |" and table[3] == "| 1 | wgan | failed |  |  |  |"
+    assert Path(tmp_path / "sweep_summary.csv").is_file()
+
+
+def test_hparams_search_runs_optuna_on_the_datas_main_figure(tmp_path):
+    sweep_dir = tmp_path / "optuna"
+    done = cli(["hparams_search=optuna", "hydra.sweeper.n_trials=2", *TINY_SWEEP[2:], f"hydra.sweep.dir={sweep_dir}"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    summaries = [json.loads((sweep_dir / job / "summary.json").read_text()) for job in ("0", "1")]
+    assert all(s["main_metric"] == "val/w1" for s in summaries)
+    best = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
+    assert best["best_value"] == min(s["figures"]["val/w1"] for s in summaries)
+    assert 1e-5 <= best["best_params"]["optim.critic.lr"] <= 1e-3 and best["best_params"]["loss.n_critic"] in (1, 2, 5)
+    with open(sweep_dir / "sweep_summary.csv") as f:
+        assert len(list(csv.DictReader(f))) == 2
+
+
+def test_hparams_search_names_the_missing_plugin(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
+    with pytest.raises(ConfigError, match=r"pip install 'ganzoo\[sweeps\]'"):
+        compose(["hparams_search=optuna"])
