@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import json
 
+import lightning as L
 import pytest
 import torch
 
 import ganzoo
 from conftest import tiny
+from ganzoo.errors import TrainingError
 
 OBJECTIVES = ["gan", "wgan", "wgan_gp"]
 SHORT = ["steps=4", "callbacks.every_n_steps=2", "loss.critic_warmup=null"]
@@ -106,3 +108,24 @@ def test_toy_figures_are_logged_once_per_evaluation(run_dir):
     with open(run_dir / "metrics.csv") as f:
         rows = [r for r in csv.DictReader(f) if r["val/w1"]]
     assert [int(r["step"]) for r in rows] == [2, 4]
+
+
+class PoisonAt(L.Callback):
+    """Turns one generator weight to NaN before iteration `step`, as a diverging update would."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == self.step:
+            next(pl_module.generator.parameters()).data[0] = float("nan")
+
+
+def test_a_diverging_run_stops_in_one_line_and_keeps_its_last_finite_checkpoint(run_dir):
+    poison = ["+callbacks.poison._target_=test_runs.PoisonAt", "+callbacks.poison.step=3"]
+    with pytest.raises(TrainingError, match="training diverged at step 4: the generator's weights") as error:
+        ganzoo.train(tiny(["data=gaussians8", "steps=8", "callbacks.every_n_steps=1", *poison], run_dir))
+    assert "\n" not in str(error.value) and "last.ckpt" in str(error.value)
+    checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["global_step"] == 3
+    assert all(torch.isfinite(tensor).all() for tensor in checkpoint["state_dict"].values())

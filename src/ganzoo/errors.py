@@ -19,3 +19,7 @@ class DataError(GanzooError):
 
 class CheckpointError(GanzooError):
     """A checkpoint that is missing or was not written by ganzoo."""
+
+
+class TrainingError(GanzooError):
+    """A run that went wrong in a way its settings can fix, such as weights that are no longer finite."""

@@ -1,6 +1,7 @@
 """Callbacks read what the modules log and write what a run leaves behind (SPEC section 6)."""
 
 from ganzoo.callbacks.curves import TrainingCurves
+from ganzoo.callbacks.divergence import DivergenceGuard
 from ganzoo.callbacks.interrupt import SaveOnInterrupt
 from ganzoo.callbacks.progress import GeneratorProgressBar
 from ganzoo.callbacks.sample_quality import SampleQuality
@@ -8,4 +9,13 @@ from ganzoo.callbacks.snapshots import SampleSnapshots
 from ganzoo.callbacks.summary import RunSummary
 from ganzoo.callbacks.toy_figures import ToyFigures
 
-__all__ = ["GeneratorProgressBar", "RunSummary", "SampleQuality", "SampleSnapshots", "SaveOnInterrupt", "ToyFigures", "TrainingCurves"]
+__all__ = [
+    "DivergenceGuard",
+    "GeneratorProgressBar",
+    "RunSummary",
+    "SampleQuality",
+    "SampleSnapshots",
+    "SaveOnInterrupt",
+    "ToyFigures",
+    "TrainingCurves",
+]
