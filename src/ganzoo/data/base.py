@@ -39,18 +39,23 @@ class BatchStream(IterableDataset):
         self.skip = skip
 
     def __iter__(self) -> Iterator[torch.Tensor]:
-        stream = self.batches(torch.Generator().manual_seed(process_seed(self.seed)))
-        for _ in range(self.skip):
-            next(stream)
-        return stream
+        return self.batches(torch.Generator().manual_seed(process_seed(self.seed)), self.skip)
 
 
-def shuffled_batches(data: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
-    """Batches of a tensor held in memory, a fresh permutation each pass, no batch repeated within a pass."""
+def shuffled_batches(
+    data: torch.Tensor, batch_size: int, generator: torch.Generator, skip: int = 0
+) -> Iterator[torch.Tensor]:
+    """Batches of a tensor held in memory, a fresh permutation each pass, no batch repeated within a pass.
+    The first `skip` batches are passed over by drawing only their passes' permutations."""
+    per_pass = len(data) // batch_size
+    passes, first = divmod(skip, per_pass)
+    for _ in range(passes):
+        torch.randperm(len(data), generator=generator)
     while True:
         order = torch.randperm(len(data), generator=generator).to(data.device)
-        for start in range(0, len(data) - batch_size + 1, batch_size):
+        for start in range(first * batch_size, len(data) - batch_size + 1, batch_size):
             yield data[order[start : start + batch_size]]
+        first = 0
 
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
@@ -86,7 +91,8 @@ class GANDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         """Load what must be loaded; data generated on the fly need nothing."""
 
-    def batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    def batches(self, generator: torch.Generator, skip: int = 0) -> Iterator[torch.Tensor]:
+        """The endless stream of batches; `skip` of them passed over first (those a resumed run already drew)."""
         raise NotImplementedError
 
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -141,9 +147,9 @@ class InMemoryImages(GANDataModule):
         self.images = self.images.to(self.training_device())
         return super().train_dataloader()
 
-    def batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    def batches(self, generator: torch.Generator, skip: int = 0) -> Iterator[torch.Tensor]:
         self.setup()
-        return (to_unit_range(batch) for batch in shuffled_batches(self.images, self.batch_size, generator))
+        return (to_unit_range(batch) for batch in shuffled_batches(self.images, self.batch_size, generator, skip))
 
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
         self.setup()

@@ -169,13 +169,11 @@ class ImageFilesDataModule(GANDataModule):
             prefetch_factor=4 if workers > 0 else None,
         )
 
-    def batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    def batches(self, generator: torch.Generator, skip: int = 0) -> Iterator[torch.Tensor]:
         """The same stream in this process, without workers (for benchmarks and scripts)."""
         self.setup()
-        while True:
-            order = torch.randperm(len(self.dataset), generator=generator).tolist()
-            for start in range(0, len(order) - self.batch_size + 1, self.batch_size):
-                yield collate([self.dataset[i] for i in order[start : start + self.batch_size]])
+        for batch in shuffled_batches(torch.arange(len(self.dataset)), self.batch_size, generator, skip):
+            yield collate([self.dataset[i] for i in batch.tolist()])
 
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
         self.setup()

@@ -65,7 +65,9 @@ class ToyDataModule(GANDataModule):
         super().__init__(batch_size, seed)
         self.distribution = toy_distribution(name)
 
-    def batches(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    def batches(self, generator: torch.Generator, skip: int = 0) -> Iterator[torch.Tensor]:
+        for _ in range(skip):  # drawn only to advance the generator, as the skipped batches did
+            self.distribution.sample(self.batch_size, generator)
         while True:
             yield self.distribution.sample(self.batch_size, generator)
 
