@@ -33,8 +33,8 @@ import torch
 import ganzoo
 from ganzoo.assemble import build_datamodule, build_module
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from fixtures_data import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tests' dataset writers
+from helpers import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun  # noqa: E402
 
 SIZE, BATCH, N_CRITIC = 64, 64, 5
 

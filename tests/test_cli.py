@@ -3,10 +3,6 @@ the sample CLI writes each format."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import tempfile
-import sys
 from pathlib import Path
 
 import lightning as L
@@ -16,28 +12,10 @@ import torch
 from PIL import Image
 
 import ganzoo
-from conftest import tiny
-from ganzoo.cli import run_entry
 from ganzoo.errors import CheckpointError
+from helpers import cli, in_process, sample, tiny
 
 SHORT = ["steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null"]
-
-
-def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300, cwd=tempfile.mkdtemp(),
-        env={**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})},
-    )
-
-
-def in_process(task, config: str, args: list[str], monkeypatch, capsys) -> tuple[int, str]:
-    """Run an entry point in this process as the shell would, returning (exit status, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
-    monkeypatch.chdir(tempfile.mkdtemp())  # Hydra's own output folder lands here, not in the checkout
-    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
-    with pytest.raises(SystemExit) as exit_info:
-        run_entry(task, config)
-    return exit_info.value.code, capsys.readouterr().err
 
 
 BAD_TRAIN_INPUT = {
@@ -108,15 +86,6 @@ def checkpoints(tmp_path_factory) -> dict[str, Path]:
     ganzoo.train(tiny(["data=digits", "model=dcgan", *SHORT], root / "digits"))
     ganzoo.train(tiny(["data=gaussians8", *SHORT, "callbacks.toy_figures.n=100"], root / "toy"))
     return {name: root / name / "checkpoints" / "last.ckpt" for name in ("digits", "toy")}
-
-
-def sample(args: list[str], monkeypatch, capsys):
-    from ganzoo.sample import run
-
-    monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
-    monkeypatch.chdir(tempfile.mkdtemp())
-    run_entry(run, "sample")
-    return capsys.readouterr()
 
 
 def test_sample_writes_a_png_grid(checkpoints, tmp_path, monkeypatch, capsys):

@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 import warnings
+from itertools import islice
 
 import numpy as np
 import pytest
 import torch
 
 import ganzoo
-from fixtures_data import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun
 from ganzoo.assemble import build_datamodule, build_module
+from ganzoo.config import options
 from ganzoo.data.files import EndlessSampler, LMDBStore
 from ganzoo.errors import ConfigError, DataError
+from helpers import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun
 
 
 def datamodule(name: str, root, *overrides: str):
@@ -174,3 +176,33 @@ def test_digits_are_held_as_uint8_and_batched_in_the_unit_range():
     dm = build_datamodule(ganzoo.compose(["data=digits", "data.image_size=16", "data.batch_size=32"]))
     assert_images(first_batch(dm), (32, 1, 16, 16))
     assert dm.images.dtype == torch.uint8 and len(dm.images) == 1797
+
+
+def write_any_dataset(name: str, root) -> None:
+    """A few images of data=`name` in its real on-disk format under root (toy and digits need none)."""
+    if name in ("mnist", "fashion_mnist"):
+        write_idx(root, np.zeros((8, 28, 28), np.uint8), "MNIST" if name == "mnist" else "FashionMNIST")
+    elif name == "cifar10":
+        write_cifar10(root, random_images(10, 32, 32))
+    elif name == "celeba":
+        write_celeba(root, random_images(6, 40, 30))
+    elif name == "lsun":
+        write_lsun(root, random_images(6, 40, 30))
+    elif name == "folder":
+        write_folder(root, random_images(6, 40, 30))
+
+
+@pytest.mark.parametrize("name", options("data"))
+def test_every_data_option_streams_batches_through_both_interfaces(tmp_path, name):
+    write_any_dataset(name, tmp_path)
+    overrides = ["data.batch_size=4"]
+    if "root" in ganzoo.compose([f"data={name}"]).data:
+        overrides += [f"data.root={tmp_path}", "data.image_size=8"]
+    if "num_workers" in ganzoo.compose([f"data={name}"]).data:
+        overrides.append("data.num_workers=0")
+    dm = build_datamodule(ganzoo.compose([f"data={name}", *overrides]))
+    dm.setup("fit")
+    loaded = next(iter(dm.train_dataloader()))
+    streamed = list(islice(dm.batches(torch.Generator().manual_seed(0)), 3))
+    for batch in (loaded, *streamed):
+        assert tuple(batch.shape) == (4, *dm.shape) and batch.dtype == torch.float32

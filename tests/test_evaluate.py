@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import ganzoo
-from conftest import tiny
 from ganzoo.evaluate import run
-from test_metrics import IS_SPLITS, KID_SUBSET, close, fidelity_figures, image_sets, weights  # noqa: F401 (fixtures)
-from test_cli import in_process
+from helpers import IS_SPLITS, KID_SUBSET, close, fidelity_figures, in_process, tiny
 
 
 def compose(overrides: list[str]):
@@ -32,7 +28,7 @@ def test_evaluate_a_checkpoint_against_its_training_data(run_dir, weights, tmp_p
     assert "fid" in capsys.readouterr().out
 
 
-def test_evaluate_a_folder_equals_torch_fidelity(image_sets, weights, tmp_path, monkeypatch, capsys):  # noqa: F811
+def test_evaluate_a_folder_equals_torch_fidelity(image_sets, weights, tmp_path, monkeypatch, capsys):
     out = tmp_path / "figures.json"
     args = [f"input={image_sets['fake_dir']}", f"reference={image_sets['real_dir']}", "metrics=[fid,is,kid]",
             f"metrics.inception_weights={weights}", f"metrics.kid_subset_size={KID_SUBSET}", f"metrics.isc_splits={IS_SPLITS}",

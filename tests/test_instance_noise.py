@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 import ganzoo
-from conftest import build, fit, tiny
 from ganzoo.constraints import GradientPenalty, InstanceNoise
+from helpers import build, fit, tiny
 
 
 @pytest.mark.parametrize("schedule", ["linear", "exponential"])

@@ -8,94 +8,16 @@ from __future__ import annotations
 
 import csv
 import urllib.error
-from pathlib import Path
-from unittest import mock
 
 import pytest
 import torch
-import torch_fidelity
-import torchvision.utils as vutils
 from torch import nn
-from torch_fidelity import feature_extractor_inceptionv3 as fidelity_inception
 
 import ganzoo
-from conftest import tiny
 from ganzoo.errors import ConfigError
-from ganzoo.metrics.features import InceptionFeatures, inception_weights
+from ganzoo.metrics.features import inception_weights
 from ganzoo.metrics.images import ImageMetrics
-
-N = 12  # images per set: InceptionV3 at 299x299 takes ~0.5 s an image on a shared 2-core CPU
-KID_SUBSET, IS_SPLITS = 6, 3  # small enough that KID draws real subsets and IS has several splits
-
-
-def write_random_inception(path: Path) -> Path:
-    """torch-fidelity's InceptionV3 with seeded random weights (He init, so features keep their scale)."""
-
-    class Unloaded(fidelity_inception.FeatureExtractorInceptionV3):
-        def load_state_dict(self, *args, **kwargs):
-            return None
-
-    torch.manual_seed(0)
-    with mock.patch.object(fidelity_inception, "load_state_dict_from_url", lambda *a, **k: {}):
-        net = Unloaded("inception-v3-compat", ["2048"])
-    for m in net.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-    nn.init.normal_(net.fc.weight, std=0.2)  # peaked class probabilities, so that IS is well above 1
-    torch.save(net.state_dict(), path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def weights(tmp_path_factory) -> Path:
-    return write_random_inception(tmp_path_factory.mktemp("inception") / "inception.pth")
-
-
-def digits(n: int, offset: int) -> torch.Tensor:
-    """n grayscale 16x16 digits in [-1, 1], (n, 1, 16, 16)."""
-    from ganzoo.data.digits import DigitsDataModule
-
-    dm = DigitsDataModule(image_size=16, batch_size=16)
-    return dm.real_samples(offset + n, torch.Generator().manual_seed(0))[offset:]
-
-
-def write_folder(images: torch.Tensor, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, image in enumerate(images):
-        vutils.save_image(image, folder / f"{i:04d}.png", normalize=True, value_range=(-1, 1))
-    return folder
-
-
-@pytest.fixture(scope="session")
-def image_sets(tmp_path_factory) -> dict:
-    """Real digits, and 'generated' ones: other digits with noise, both as 1-channel tensors and PNG folders."""
-    root = tmp_path_factory.mktemp("images")
-    real = digits(N, 0)
-    fake = (digits(N, N) + 0.3 * torch.randn(N, 1, 16, 16, generator=torch.Generator().manual_seed(1))).clamp(-1, 1)
-    return {"real": real, "fake": fake, "real_dir": write_folder(real, root / "real"), "fake_dir": write_folder(fake, root / "fake")}
-
-
-def fidelity_figures(fake_dir: Path, real_dir: Path, weights: Path) -> dict[str, float]:
-    out = torch_fidelity.calculate_metrics(
-        input1=str(fake_dir), input2=str(real_dir), cuda=False, fid=True, isc=True, kid=True,
-        feature_extractor_weights_path=str(weights), kid_subset_size=KID_SUBSET, isc_splits=IS_SPLITS,
-        cache=False, verbose=False, save_cpu_ram=True,
-    )
-    return {"fid": out["frechet_inception_distance"], "is": out["inception_score_mean"], "kid": out["kernel_inception_distance_mean"]}
-
-
-def ganzoo_figures(metrics: ImageMetrics, fake: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
-    metrics.set_reference(metrics.features(real.split(8)))
-    return metrics(fake.split(8))
-
-
-@pytest.fixture(scope="session")
-def metrics(weights) -> ImageMetrics:
-    return ImageMetrics(["fid", "is", "kid"], InceptionFeatures(weights), kid_subset_size=KID_SUBSET, isc_splits=IS_SPLITS)
-
-
-def close(a: float, b: float) -> bool:
-    return abs(a - b) <= max(1e-3 * abs(b), 1e-4)
+from helpers import close, fidelity_figures, ganzoo_figures, tiny
 
 
 def test_fid_is_kid_equal_torch_fidelity_on_the_same_folders(metrics, image_sets, weights):

@@ -7,9 +7,9 @@ import torch
 from torch import nn
 
 import ganzoo
-from conftest import build, tiny
 from ganzoo.errors import ConfigError
 from ganzoo.models.dcgan import DCGANGenerator
+from helpers import build, tiny
 
 
 def parameter_count(module: nn.Module) -> int:

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import build, fit, tiny
 from ganzoo.constraints.gradient_penalty import GradientPenalty
+from helpers import build, fit, tiny
 
 
 class Record:

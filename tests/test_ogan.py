@@ -8,8 +8,8 @@ from PIL import Image
 from torch import nn
 
 import ganzoo
-from conftest import build, fit, tiny
 from ganzoo.objectives.ogan import pearson, standardize
+from helpers import build, in_process, sample, tiny
 
 OGAN_DIGITS = ["loss=ogan", "data=digits", "model=dcgan", "model.z_dim=6"]
 
@@ -129,7 +129,6 @@ def ogan_checkpoint(tmp_path_factory):
 
 
 def test_sample_cli_reconstructs_and_interpolates(ogan_checkpoint, tmp_path, monkeypatch, capsys):
-    from test_cli import sample
 
     ckpt, images = ogan_checkpoint
     sample([f"ckpt={ckpt}", "mode=reconstruct", f"input={images}", f"out={tmp_path / 'rec.png'}"], monkeypatch, capsys)
@@ -139,7 +138,6 @@ def test_sample_cli_reconstructs_and_interpolates(ogan_checkpoint, tmp_path, mon
 
 
 def test_reconstruct_on_a_checkpoint_without_an_encoder_is_one_line(tmp_path, monkeypatch, capsys, ogan_checkpoint):
-    from test_cli import in_process
 
     from ganzoo.sample import run
 

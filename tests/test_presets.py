@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import ganzoo
-from fixtures_data import random_images, write_celeba, write_cifar10, write_lsun
+from helpers import random_images, write_celeba, write_cifar10, write_lsun
 
 TINY = ["steps=2", "callbacks.every_n_steps=2", "data.image_size=16", "data.batch_size=8"]
 TINY_NETS = {"dcgan": ["model.generator_width=8", "model.critic_width=8"], "mlp": ["model.width=32"]}

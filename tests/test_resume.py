@@ -10,9 +10,8 @@ import pytest
 import torch
 
 import ganzoo
-from conftest import tiny
 from ganzoo.errors import ConfigError
-from test_cli import cli
+from helpers import cli, tiny
 
 EVERY_2 = ["callbacks.every_n_steps=2", "loss.critic_warmup=null", "callbacks.toy_figures.n=100"]
 RUNS = {

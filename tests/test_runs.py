@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import ganzoo
-from conftest import tiny
 from ganzoo.errors import TrainingError
+from helpers import tiny
 
 OBJECTIVES = ["gan", "wgan", "wgan_gp"]
 SHORT = ["steps=4", "callbacks.every_n_steps=2", "loss.critic_warmup=null"]

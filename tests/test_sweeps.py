@@ -13,7 +13,7 @@ import yaml
 from ganzoo.callbacks.sweep_summary import write_summary
 from ganzoo.config import compose
 from ganzoo.errors import ConfigError
-from test_cli import cli
+from helpers import cli
 
 TINY_SWEEP = ["-m", "loss=gan,wgan", "steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null",
               "model.width=32", "data.batch_size=16", "callbacks.toy_figures.n=100"]

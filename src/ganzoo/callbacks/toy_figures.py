@@ -9,7 +9,6 @@ import torch
 from ganzoo.callbacks.publish import publish
 from ganzoo.metrics.toy import exact_w1, mode_figures
 
-
 EVAL_SEED = 2024
 
 

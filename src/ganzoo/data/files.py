@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ganzoo.data.base import GANDataModule, check_image_size, process_seed, to_unit_range
+from ganzoo.data.base import GANDataModule, check_image_size, process_seed, shuffled_batches, to_unit_range
 from ganzoo.errors import ConfigError, DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")

@@ -1,0 +1,224 @@
+"""What the tests share: tiny configs and a bare Trainer, the entry points run as the shell would, datasets
+written tiny in each one's real on-disk format, and the torch-fidelity side of the metric checks. Fixtures
+live in conftest.py; no test module imports another."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from unittest import mock
+
+import lightning as L
+import numpy as np
+import pytest
+import torch
+import torch_fidelity
+import torchvision.utils as vutils
+from PIL import Image
+from torch import nn
+from torch_fidelity import feature_extractor_inceptionv3 as fidelity_inception
+
+import ganzoo
+from ganzoo.assemble import build_datamodule, build_module
+from ganzoo.cli import run_entry
+from ganzoo.metrics.images import ImageMetrics
+
+# Small nets so that each test trains in seconds; the algorithms do not depend on width.
+TINY_TOY = ["model.width=32", "data.batch_size=16"]
+TINY_DCGAN = ["model=dcgan", "model.generator_width=8", "model.critic_width=8", "data.batch_size=16", "data.image_size=16"]
+
+
+def tiny(overrides: list[str], run_dir: Path | None = None):
+    """A composed config with small nets (model=dcgan or mlp, whichever `overrides` picks)."""
+    shrink = TINY_DCGAN[1:] if "model=dcgan" in overrides else TINY_TOY
+    extra = [f"run_dir={run_dir}"] if run_dir else []
+    return ganzoo.compose([*shrink, *overrides, *extra])
+
+
+def fit(module: L.LightningModule, datamodule: L.LightningDataModule, steps: int, callbacks=()) -> L.Trainer:
+    """Run a bare Trainer (no logger, no checkpoints) for `steps` generator iterations."""
+    trainer = L.Trainer(
+        accelerator="cpu",
+        max_steps=steps,
+        max_epochs=-1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=list(callbacks),
+    )
+    trainer.fit(module, datamodule=datamodule)
+    return trainer
+
+
+def build(cfg):
+    datamodule = build_datamodule(cfg)
+    return build_module(cfg, datamodule.shape), datamodule
+
+
+def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300, cwd=tempfile.mkdtemp(),
+        env={**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})},
+    )
+
+
+def in_process(task, config: str, args: list[str], monkeypatch, capsys) -> tuple[int, str]:
+    """Run an entry point in this process as the shell would, returning (exit status, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
+    monkeypatch.chdir(tempfile.mkdtemp())  # Hydra's own output folder lands here, not in the checkout
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        run_entry(task, config)
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def sample(args: list[str], monkeypatch, capsys):
+    from ganzoo.sample import run
+
+    monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
+    monkeypatch.chdir(tempfile.mkdtemp())
+    run_entry(run, "sample")
+    return capsys.readouterr()
+
+
+# ----- datasets in their real on-disk formats ----------------------------------------------------------------
+def write_idx(root: Path, images: np.ndarray, folder: str = "MNIST") -> Path:
+    """MNIST / Fashion-MNIST: uncompressed idx files in root/<folder>/raw, as torchvision leaves them (the test
+    split holds the first image)."""
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for split, part in (("train", images), ("t10k", images[:1])):
+        n, h, w = part.shape
+        (raw / f"{split}-images-idx3-ubyte").write_bytes(struct.pack(">iiii", 0x803, n, h, w) + part.astype(np.uint8).tobytes())
+        (raw / f"{split}-labels-idx1-ubyte").write_bytes(struct.pack(">ii", 0x801, n) + bytes(n))
+    return root
+
+
+def write_cifar10(root: Path, images: np.ndarray) -> Path:
+    """CIFAR-10 python version: five pickled batches of (n, 3072) rows (channel-major) and batches.meta.
+    `images` is (N, 32, 32, 3) uint8, split over the five batches."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, part in enumerate(np.array_split(images, 5), start=1):
+        rows = part.transpose(0, 3, 1, 2).reshape(len(part), -1)
+        with open(folder / f"data_batch_{i}", "wb") as f:
+            pickle.dump({"data": rows, "labels": [0] * len(part)}, f)
+    with open(folder / "test_batch", "wb") as f:
+        pickle.dump({"data": images[:1].transpose(0, 3, 1, 2).reshape(1, -1), "labels": [0]}, f)
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({"label_names": [f"class{i}" for i in range(10)]}, f)
+    return root
+
+
+def encoded(array: np.ndarray, fmt: str = "JPEG") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format=fmt, quality=95) if fmt != "PNG" else Image.fromarray(array).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def random_images(n: int, h: int, w: int, seed: int = 0) -> np.ndarray:
+    """Smooth random colour images (JPEG-friendly), (n, h, w, 3) uint8."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, (n, 4, 4, 3), dtype=np.uint8)
+    return np.stack([np.asarray(Image.fromarray(b).resize((w, h), Image.BILINEAR)) for b in base])
+
+
+def write_celeba(root: Path, images: np.ndarray, layout: str = "celeba/img_align_celeba") -> Path:
+    """CelebA's aligned JPEGs (000001.jpg ...), in torchvision's layout or any folder."""
+    folder = root / layout
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(images, start=1):
+        (folder / f"{i:06d}.jpg").write_bytes(encoded(image))
+    return root
+
+
+def write_lsun(root: Path, images: np.ndarray, category: str = "bedroom", fmt: str = "WEBP") -> Path:
+    """An LSUN lmdb export: root/<category>_train_lmdb, keys 40-hex-digit ids, values the encoded images."""
+    import hashlib
+
+    import lmdb
+
+    location = root / f"{category}_train_lmdb"
+    location.mkdir(parents=True, exist_ok=True)
+    env = lmdb.open(str(location), map_size=1 << 28)
+    with env.begin(write=True) as txn:
+        for i, image in enumerate(images):
+            txn.put(hashlib.sha1(str(i).encode()).hexdigest().encode(), encoded(image, fmt))
+    env.close()
+    return location
+
+
+def write_folder(root: Path, images: np.ndarray, corrupt: int = 0) -> Path:
+    """A folder tree of PNG, JPEG and WebP images, plus `corrupt` files that are not images."""
+    formats = [("PNG", "png"), ("JPEG", "jpg"), ("WEBP", "webp")]
+    for i, image in enumerate(images):
+        fmt, suffix = formats[i % 3]
+        folder = root / f"{i // 4:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{i:05d}.{suffix}").write_bytes(encoded(image, fmt))
+    for i in range(corrupt):
+        (root / f"broken{i}.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not an image")
+    return root
+
+
+# ----- FID, IS and KID against torch-fidelity ----------------------------------------------------------------
+N = 12  # images per set: InceptionV3 at 299x299 takes ~0.5 s an image on a shared 2-core CPU
+KID_SUBSET, IS_SPLITS = 6, 3  # small enough that KID draws real subsets and IS has several splits
+
+
+def write_random_inception(path: Path) -> Path:
+    """torch-fidelity's InceptionV3 with seeded random weights (He init, so features keep their scale)."""
+
+    class Unloaded(fidelity_inception.FeatureExtractorInceptionV3):
+        def load_state_dict(self, *args, **kwargs):
+            return None
+
+    torch.manual_seed(0)
+    with mock.patch.object(fidelity_inception, "load_state_dict_from_url", lambda *a, **k: {}):
+        net = Unloaded("inception-v3-compat", ["2048"])
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+    nn.init.normal_(net.fc.weight, std=0.2)  # peaked class probabilities, so that IS is well above 1
+    torch.save(net.state_dict(), path)
+    return path
+
+
+def digits(n: int, offset: int) -> torch.Tensor:
+    """n grayscale 16x16 digits in [-1, 1], (n, 1, 16, 16)."""
+    from ganzoo.data.digits import DigitsDataModule
+
+    dm = DigitsDataModule(image_size=16, batch_size=16)
+    return dm.real_samples(offset + n, torch.Generator().manual_seed(0))[offset:]
+
+
+def write_png_folder(images: torch.Tensor, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(images):
+        vutils.save_image(image, folder / f"{i:04d}.png", normalize=True, value_range=(-1, 1))
+    return folder
+
+
+def fidelity_figures(fake_dir: Path, real_dir: Path, weights: Path) -> dict[str, float]:
+    out = torch_fidelity.calculate_metrics(
+        input1=str(fake_dir), input2=str(real_dir), cuda=False, fid=True, isc=True, kid=True,
+        feature_extractor_weights_path=str(weights), kid_subset_size=KID_SUBSET, isc_splits=IS_SPLITS,
+        cache=False, verbose=False, save_cpu_ram=True,
+    )
+    return {"fid": out["frechet_inception_distance"], "is": out["inception_score_mean"], "kid": out["kernel_inception_distance_mean"]}
+
+
+def ganzoo_figures(metrics: ImageMetrics, fake: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
+    metrics.set_reference(metrics.features(real.split(8)))
+    return metrics(fake.split(8))
+
+
+def close(a: float, b: float) -> bool:
+    return abs(a - b) <= max(1e-3 * abs(b), 1e-4)
