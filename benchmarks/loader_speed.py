@@ -31,7 +31,8 @@ import numpy as np
 import torch
 
 import ganzoo
-from ganzoo.assemble import build_datamodule, build_module
+from ganzoo.assemble import build_datamodule
+from ganzoo.objectives import build_objective
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tests' dataset writers
 from helpers import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun  # noqa: E402
@@ -85,7 +86,7 @@ def step_rate(iterations: int, device: str) -> float:
     critic, as ganzoo builds it under the gradient penalty)."""
     cfg = ganzoo.compose(["loss=wgan_gp", "model=dcgan", "model.critic_norm=layer", "data=digits",
                           f"data.image_size={SIZE}", f"data.batch_size={BATCH}"])
-    module = build_module(cfg, (3, SIZE, SIZE))
+    module = build_objective(cfg, (3, SIZE, SIZE))
     g, c = module.generator.to(device), module.critic.to(device)
     opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.0, 0.9))
     opt_c = torch.optim.Adam(c.parameters(), lr=1e-4, betas=(0.0, 0.9))

@@ -3,6 +3,9 @@ the sample CLI writes each format."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import lightning as L
@@ -29,6 +32,7 @@ BAD_TRAIN_INPUT = {
     "missing checkpoint to resume": (["ckpt_path=/nonexistent/last.ckpt"], "checkpoint not found"),
     "unknown toy set": (["data.name=gaussians9"], "unknown toy data 'gaussians9': choose one of"),
     "missing dataset": (["data=mnist", "data.root=/nonexistent/x", "model=dcgan"], "add data.download=true"),
+    "a constraint key that moved": (["constraint.weight=5"], "constraint.weight is now constraint.gp.weight"),
 }
 
 
@@ -43,6 +47,7 @@ def test_bad_train_input_is_one_line_and_exit_status_2(case, monkeypatch, capsys
     assert len(lines) == 1 and lines[0].startswith("ganzoo: error: ") and message in lines[0], err
 
 
+@pytest.mark.slow
 def test_the_real_command_line_prints_one_line_and_no_traceback():
     result = cli(["steps=0"])
     assert result.returncode == 2
@@ -51,6 +56,7 @@ def test_the_real_command_line_prints_one_line_and_no_traceback():
     assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_the_default_command_trains_and_writes_its_run_directory(tmp_path):
     result = cli(["steps=3", "callbacks.every_n_steps=3", "model.width=32", f"run_dir={tmp_path}"])
     assert result.returncode == 0, result.stderr
@@ -69,10 +75,10 @@ class InterruptAt(L.Callback):
 
 
 def test_ctrl_c_keeps_a_usable_last_checkpoint(run_dir, monkeypatch):
-    from ganzoo import train as train_module
+    from ganzoo import assemble
 
-    real_build = train_module.build_callbacks
-    monkeypatch.setattr(train_module, "build_callbacks", lambda cfg, dm: [*real_build(cfg, dm), InterruptAt(3)])
+    real_build = assemble.build_callbacks
+    monkeypatch.setattr(assemble, "build_callbacks", lambda cfg, dm: [*real_build(cfg, dm), InterruptAt(3)])
     with pytest.raises(SystemExit):  # Lightning exits with status 1 after a graceful shutdown
         ganzoo.train(tiny(["steps=50", "callbacks.every_n_steps=100"], run_dir))
     checkpoint = run_dir / "checkpoints" / "last.ckpt"
@@ -134,3 +140,41 @@ def test_load_refuses_a_checkpoint_from_elsewhere(tmp_path):
     (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot read"):
         ganzoo.load(tmp_path / "junk.ckpt")
+
+
+def run_module_in_a_fresh_python(module: str, args: list[str]) -> list[str]:
+    """Run `python -m module args` in a new interpreter; return its exit status and whether torch and Lightning
+    were imported by then."""
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = [{module!r}, *{args!r}]\n"
+        "try:\n"
+        f"    runpy.run_module({module!r}, run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    print(exit.code or 0, 'torch' in sys.modules, 'lightning' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tempfile.mkdtemp())
+    return done.stdout.split()[-3:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, status", [(["loss=wgangp"], "2"), (["steps=0"], "2"), (["--help"], "0")])
+def test_a_command_line_mistake_and_help_are_answered_before_torch_is_imported(args, status):
+    assert run_module_in_a_fresh_python("ganzoo.train", args) == [status, "False", "False"]
+
+
+@pytest.mark.slow
+def test_importing_ganzoo_leaves_the_matplotlib_backend_and_warning_filters_alone(tmp_path):
+    code = (
+        "import matplotlib\n"
+        "matplotlib.use('svg')\n"
+        "import warnings, torch, lightning.pytorch, matplotlib.pyplot as plt\n"
+        "before = list(warnings.filters)\n"
+        "import ganzoo, ganzoo.train, ganzoo.assemble, ganzoo.sample, ganzoo.evaluate\n"
+        "from ganzoo.plots import toy_plot\n"
+        f"toy_plot(torch.randn(9, 2), torch.randn(9, 2), None, {str(tmp_path / 'toy.png')!r})\n"
+        "print(matplotlib.get_backend(), warnings.filters == before, plt.get_fignums())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["svg", "True", "[]"], done.stderr[-2000:]
+    assert (tmp_path / "toy.png").stat().st_size > 0

@@ -35,11 +35,11 @@ def test_every_other_group_option_composes(group):
 def test_the_contract_names_exist():
     cfg = ganzoo.compose(["loss=wgan"])
     missing = object()
-    for key in ("steps", "seed", "data.batch_size", "model.z_dim", "loss.n_critic", "constraint.clip_value",
+    for key in ("steps", "seed", "data.batch_size", "model.z_dim", "loss.n_critic", "constraint.clip.clip_value",
                 "optim.critic.lr", "optim.generator.lr", "loss.critic_warmup"):
         assert OmegaConf.select(cfg, key, default=missing) is not missing, key
-    assert OmegaConf.select(ganzoo.compose(["loss=wgan_gp", "data=digits"]), "constraint.weight") == 10.0
-    assert cfg.constraint.clip_value == 0.01
+    assert OmegaConf.select(ganzoo.compose(["loss=wgan_gp", "data=digits"]), "constraint.gp.weight") == 10.0
+    assert cfg.constraint.clip.clip_value == 0.01
     assert ganzoo.compose(["loss=gan"]).loss.generator == "nonsaturating"
 
 
@@ -50,15 +50,15 @@ def test_each_loss_has_its_papers_defaults():
     assert (wgan.loss.n_critic, wgan.optim.critic._target_, wgan.optim.critic.lr) == (5, "torch.optim.RMSprop", 5e-5)
     assert wgan.constraint.clip and wgan.loss.critic_warmup == {"n_critic": 100, "first": 25, "every": 500}
     assert (gp.loss.n_critic, gp.optim.critic.lr, list(gp.optim.critic.betas)) == (5, 1e-4, [0.0, 0.9])
-    assert gp.constraint.gp and gp.constraint.weight == 10.0 and not gp.constraint.get("clip")
+    assert gp.constraint.gp and gp.constraint.gp.weight == 10.0 and not gp.constraint.get("clip")
 
 
 def test_wgan_gp_on_toy_data_takes_the_toy_codes_settings_unless_told_otherwise():
     for data in ("gaussians8", "gaussians25", "swissroll"):
         cfg = ganzoo.compose(["loss=wgan_gp", f"data={data}"])
-        assert cfg.constraint.weight == 0.1 and list(cfg.optim.critic.betas) == [0.5, 0.9] and cfg.data.batch_size == 256
-    assert ganzoo.compose(["data=gaussians8", "constraint.weight=10"]).constraint.weight == 10
-    assert ganzoo.compose(["loss=wgan", "data=gaussians8"]).constraint.clip_value == 0.01
+        assert cfg.constraint.gp.weight == 0.1 and list(cfg.optim.critic.betas) == [0.5, 0.9] and cfg.data.batch_size == 256
+    assert ganzoo.compose(["data=gaussians8", "constraint.gp.weight=10"]).constraint.gp.weight == 10
+    assert ganzoo.compose(["loss=wgan", "data=gaussians8"]).constraint.clip.clip_value == 0.01
 
 
 def test_constraints_compose_across_losses():
@@ -82,6 +82,6 @@ def test_unknown_key_is_one_line():
 
 def test_the_papers_toy_preset_keeps_its_settings_and_yields_to_the_command_line():
     cfg = ganzoo.compose(["experiment=wgan_gp_toy"])
-    assert (cfg.steps, cfg.data.batch_size, cfg.constraint.weight, cfg.optim.critic.lr) == (100000, 256, 0.1, 1e-4)
-    assert list(cfg.optim.generator.betas) == [0.5, 0.9] and cfg.model.name == "mlp" and cfg.loss.n_critic == 5
+    assert (cfg.steps, cfg.data.batch_size, cfg.constraint.gp.weight, cfg.optim.critic.lr) == (100000, 256, 0.1, 1e-4)
+    assert list(cfg.optim.generator.betas) == [0.5, 0.9] and cfg.model._target_ == "ganzoo.models.mlp.build" and cfg.loss.n_critic == 5
     assert ganzoo.compose(["experiment=wgan_gp_toy", "steps=7"]).steps == 7

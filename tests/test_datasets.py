@@ -11,10 +11,11 @@ import pytest
 import torch
 
 import ganzoo
-from ganzoo.assemble import build_datamodule, build_module
+from ganzoo.assemble import build_datamodule
 from ganzoo.config import options
 from ganzoo.data.files import EndlessSampler, LMDBStore
 from ganzoo.errors import ConfigError, DataError
+from ganzoo.objectives import build_objective
 from helpers import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun
 
 
@@ -108,7 +109,9 @@ def test_folder_reads_png_jpeg_webp_and_skips_a_corrupt_file_once(tmp_path):
     dm = datamodule("folder", tmp_path, "data.image_size=16", "data.batch_size=6", "data.num_workers=0")
     batch = first_batch(dm)  # one whole pass: the corrupt file is drawn once and replaced by a good image
     assert_images(batch, (6, 3, 16, 16))
-    assert dm.skipped.value == 1
+    assert dm.dataset.unreadable_count() == 1
+    list(islice(dm.batches(torch.Generator().manual_seed(0)), 6))  # six more passes: still one file, counted once
+    assert dm.dataset.unreadable_count() == 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         dm.teardown("fit")
@@ -116,8 +119,8 @@ def test_folder_reads_png_jpeg_webp_and_skips_a_corrupt_file_once(tmp_path):
     assert [str(w.message) for w in caught] == [f"skipped 1 unreadable or corrupt image(s) in {tmp_path}"]
 
 
-def test_folder_grayscale_and_workers_stream_past_the_end_of_the_data(tmp_path):
-    write_folder(tmp_path, random_images(4, 20, 20))
+def test_folder_grayscale_and_workers_stream_past_the_end_of_the_data_and_flag_a_corrupt_file_once(tmp_path):
+    write_folder(tmp_path, random_images(4, 20, 20), corrupt=1)
     dm = datamodule("folder", tmp_path, "data.image_size=8", "data.batch_size=2", "data.num_workers=1",
                     "data.channels=1")
     dm.setup("fit")
@@ -125,6 +128,7 @@ def test_folder_grayscale_and_workers_stream_past_the_end_of_the_data(tmp_path):
     assert loader.persistent_workers and loader.num_workers == 1
     batches = [b for _, b in zip(range(7), loader)]  # 3.5 passes over 4 images
     assert len(batches) == 7 and all(b.shape == (2, 1, 8, 8) for b in batches)
+    assert dm.dataset.unreadable_count() == 1  # the worker flagged the corrupt file in memory shared with us
     assert_images(dm.real_samples(4, torch.Generator().manual_seed(0)), (4, 1, 8, 8))
 
 
@@ -167,7 +171,7 @@ def test_image_sizes_the_model_cannot_take_are_clear_errors(tmp_path):
     write_idx(tmp_path, np.zeros((8, 28, 28), np.uint8))
     cfg = ganzoo.compose(["data=mnist", f"data.root={tmp_path}", "data.image_size=28", "model=dcgan"])
     with pytest.raises(ConfigError, match="power of two"):
-        build_module(cfg, build_datamodule(cfg).shape)
+        build_objective(cfg, build_datamodule(cfg).shape)
     with pytest.raises(ConfigError, match="data.image_size must be >= 8"):
         datamodule("mnist", tmp_path, "data.image_size=4").setup("fit")
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import ganzoo
 from ganzoo.evaluate import run
 from helpers import IS_SPLITS, KID_SUBSET, close, fidelity_figures, in_process, tiny
+
+pytestmark = pytest.mark.slow  # end-to-end: whole command lines, Inception, or two processes
 
 
 def compose(overrides: list[str]):

@@ -43,7 +43,7 @@ class Spy(nn.Module):
 
 
 def test_noise_reaches_real_and_generated_critic_inputs_in_both_steps():
-    module, datamodule = build(tiny(["loss=gan", "constraint=instance_noise", "constraint.sigma=50", "constraint.anneal_steps=10"]))
+    module, datamodule = build(tiny(["loss=gan", "constraint=instance_noise", "constraint.instance_noise.sigma=50", "constraint.instance_noise.anneal_steps=10"]))
     module.critic = Spy(module.critic)
     fit(module, datamodule, steps=1)
     # critic step: real, fake; generator step: fake. Toy data and early samples lie within a few units of 0.
@@ -54,8 +54,8 @@ def test_instance_noise_composes_with_any_objective_and_constraint(run_dir):
     module, _ = build(tiny(["loss=wgan_gp", "constraint=[gp,instance_noise]"]))
     assert [type(c) for c in module.constraints] == [GradientPenalty, InstanceNoise]
     cfg = ganzoo.compose(["loss=gan", "constraint=instance_noise", "steps=300"])
-    assert cfg.constraint.anneal_steps == 300  # anneals over the whole run unless told otherwise
-    ganzoo.train(tiny(["loss=gan", "constraint=instance_noise", "constraint.sigma=0.3", "steps=3", "callbacks.every_n_steps=3"], run_dir))
+    assert cfg.constraint.instance_noise.anneal_steps == 300  # anneals over the whole run unless told otherwise
+    ganzoo.train(tiny(["loss=gan", "constraint=instance_noise", "constraint.instance_noise.sigma=0.3", "steps=3", "callbacks.every_n_steps=3"], run_dir))
     with open(run_dir / "metrics.csv") as f:
         sigmas = [float(r["train/noise_sigma"]) for r in csv.DictReader(f) if r["train/noise_sigma"]]
     assert sigmas == pytest.approx([0.3, 0.2, 0.1])  # the sigma each generator iteration trained with
@@ -63,4 +63,4 @@ def test_instance_noise_composes_with_any_objective_and_constraint(run_dir):
 
 def test_unknown_schedule_is_a_clear_error():
     with pytest.raises(ganzoo.ConfigError, match="choose one of linear, exponential"):
-        build(tiny(["constraint=instance_noise", "constraint.schedule=cosine"]))
+        build(tiny(["constraint=instance_noise", "constraint.instance_noise.schedule=cosine"]))

@@ -13,6 +13,8 @@ import torch.multiprocessing as mp
 
 from ganzoo.metrics.images import FrechetDistance, InceptionScore, KernelDistance
 
+pytestmark = pytest.mark.slow  # end-to-end: whole command lines, Inception, or two processes
+
 
 def figures(features: torch.Tensor, logits: torch.Tensor, reference: torch.Tensor) -> dict[str, float]:
     fid, kid, isc = FrechetDistance(reference), KernelDistance(reference, subsets=5, subset_size=8), InceptionScore(splits=2)

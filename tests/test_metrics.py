@@ -20,6 +20,7 @@ from ganzoo.metrics.images import ImageMetrics
 from helpers import close, fidelity_figures, ganzoo_figures, tiny
 
 
+@pytest.mark.slow
 def test_fid_is_kid_equal_torch_fidelity_on_the_same_folders(metrics, image_sets, weights):
     """ganzoo measures 1-channel tensors in memory; torch-fidelity reads the PNG files save_image wrote."""
     ours = ganzoo_figures(metrics, image_sets["fake"], image_sets["real"])
@@ -31,6 +32,7 @@ def test_fid_is_kid_equal_torch_fidelity_on_the_same_folders(metrics, image_sets
     assert close(ours["is"] - 1, theirs["is"] - 1)  # a random Inception's IS is near 1: compare the part above it
 
 
+@pytest.mark.slow
 def test_fid_of_a_set_against_itself_is_zero_and_grows_with_noise(metrics, image_sets):
     real = image_sets["real"][:8]
     metrics = ImageMetrics(["fid"], metrics.extractor)
@@ -78,6 +80,7 @@ METRIC_RUN = ["loss=wgan", "data=digits", "model=dcgan", "steps=2", "callbacks.e
               "metrics.every_n_steps=2", "metrics.n_samples=12", "metrics.batch_size=12", "metrics.isc_splits=2"]
 
 
+@pytest.mark.slow
 def test_training_logs_fid_is_kid_keeps_best_by_fid_and_never_saves_inception(run_dir, weights, tmp_path):
     cache = tmp_path / "cache"
     cfg = tiny([*METRIC_RUN, "metrics=[fid,is,kid]", f"metrics.inception_weights={weights}", f"metrics.cache_dir={cache}"], run_dir)

@@ -31,9 +31,10 @@ def test_constant_channels_cut_the_generator_by_a_bit_more_than_an_order_of_magn
 def test_the_no_bn_preset_builds_the_constant_width_generator():
     cfg = ganzoo.compose(["experiment=wgan_lsun_bedroom_no_bn"])
     assert (cfg.model.generator_norm, cfg.model.generator_channels) == ("none", "constant")
-    module, _ = build(tiny(["loss=wgan", "data=digits", "model=dcgan", "model.generator_channels=constant"]))
+    small = tiny(["loss=wgan", "data=digits", "model=dcgan", "model.generator_channels=constant"])
+    module, _ = build(small)
     widths = {m.out_channels for m in module.generator.modules() if isinstance(m, nn.ConvTranspose2d)}
-    assert widths == {module.cfg["model"]["generator_width"], 1}
+    assert widths == {small.model.generator_width, 1}
 
 
 def test_an_unknown_channel_layout_is_a_config_error():

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import pytest
 import torch
 from torch import nn
 
+import ganzoo
 from ganzoo.constraints.gradient_penalty import GradientPenalty
-from helpers import build, fit, tiny
+from helpers import DoubledCritic, build, fit, tiny
 
 
 class Record:
@@ -26,10 +28,10 @@ class Record:
             self.events.append(("critic", real.clone(), before_g, copy.deepcopy(module.generator.state_dict())))
             return out
 
-        def recorded_generator_step():
+        def recorded_generator_step(batch_size):
             before_c = copy.deepcopy(module.critic.state_dict())
             before_g = copy.deepcopy(module.generator.state_dict())
-            out = generator_step()
+            out = generator_step(batch_size)
             self.events.append(("generator", before_c, copy.deepcopy(module.critic.state_dict()), before_g))
             return out
 
@@ -51,7 +53,7 @@ def same(a: dict, b: dict) -> bool:
 
 
 def test_wgan_clips_every_critic_parameter_to_c_after_each_critic_step():
-    cfg = tiny(["loss=wgan", "loss.critic_warmup=null", "loss.n_critic=2", "constraint.clip_value=0.01"])
+    cfg = tiny(["loss=wgan", "loss.critic_warmup=null", "loss.n_critic=2", "constraint.clip.clip_value=0.01"])
     module, datamodule = build(cfg)
     assert max(p.abs().max().item() for p in module.critic.parameters()) > 0.01  # initial weights exceed c
     seen = []
@@ -179,11 +181,16 @@ def test_wgan_with_constraint_gp_is_wgan_gp():
     assert module.constraints == []
 
 
-def test_dcgan_critic_has_no_batch_norm_under_a_gradient_penalty():
+def test_dcgan_critic_has_no_batch_norm_under_a_gradient_penalty(run_dir):
     with pytest.warns(UserWarning, match="layer norm"):
         module, _ = build(tiny(["loss=wgan_gp", "model=dcgan", "data=digits"]))
     assert not any(isinstance(m, nn.BatchNorm2d) for m in module.critic.modules())
-    assert module.hparams.cfg["model"]["critic_norm"] == "layer"  # a checkpoint rebuilds it without warning again
+    with pytest.warns(UserWarning, match="layer norm"):
+        ganzoo.train(tiny(["loss=wgan_gp", "model=dcgan", "data=digits", "steps=1", "callbacks.every_n_steps=1"], run_dir))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a checkpoint rebuilds it without warning again
+        loaded = ganzoo.load(run_dir / "checkpoints" / "last.ckpt")
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in loaded.critic.modules())
     module, _ = build(tiny(["loss=wgan", "model=dcgan", "data=digits"]))
     assert any(isinstance(m, nn.BatchNorm2d) for m in module.critic.modules())
 
@@ -198,3 +205,16 @@ def test_the_wgan_papers_mlp_generator_sits_beside_a_dcgan_critic():
     hidden = [m for m in module.generator.modules() if isinstance(m, nn.Linear)][:-1]
     assert len(hidden) == 4 and all(m.out_features == 8 for m in hidden)  # generator_width units, 4 layers
     assert module.generator(torch.randn(3, module.z_dim)).shape == (3, 1, 16, 16)
+
+
+def test_a_constraint_wraps_the_critic_once_when_the_nets_are_built_and_a_checkpoint_rebuilds_it(run_dir):
+    wrap = ["+constraint.double._target_=helpers.DoubleTheCritic"]
+    module, _ = build(tiny(wrap))
+    assert isinstance(module.critic, DoubledCritic) and not isinstance(module.critic.inner, DoubledCritic)
+    x = torch.randn(4, 2)
+    assert torch.equal(module.critic(x), 2 * module.critic.inner(x))
+    assert [type(c).__name__ for c in module.constraints] == ["GradientPenalty", "DoubleTheCritic"]
+    ganzoo.train(tiny([*wrap, "steps=1", "callbacks.every_n_steps=1", "callbacks.toy_figures.n=100"], run_dir))
+    loaded = ganzoo.load(run_dir / "checkpoints" / "last.ckpt")
+    assert isinstance(loaded.critic, DoubledCritic) and not isinstance(loaded.critic.inner, DoubledCritic)
+    assert any(name.startswith("critic.inner.") for name in loaded.state_dict())

@@ -25,13 +25,13 @@ def fixture_root(data: str, tmp_path):
 PAPERS = {
     # preset: (data, model, loss, the paper's values it must carry)
     "wgan_lsun_bedroom": ("lsun", "dcgan", "WGAN", {"data.image_size": 64, "data.batch_size": 64, "data.category": "bedroom",
-                          "optim.critic.lr": 5e-5, "constraint.clip_value": 0.01, "loss.n_critic": 5}),
+                          "optim.critic.lr": 5e-5, "constraint.clip.clip_value": 0.01, "loss.n_critic": 5}),
     "wgan_lsun_bedroom_no_bn": ("lsun", "dcgan", "WGAN", {"model.generator_norm": "none", "model.critic_norm": "batch",
                                 "model.generator_channels": "constant",
-                                "optim.generator.lr": 5e-5, "constraint.clip_value": 0.01, "data.batch_size": 64}),
+                                "optim.generator.lr": 5e-5, "constraint.clip.clip_value": 0.01, "data.batch_size": 64}),
     "wgan_lsun_bedroom_mlp": ("lsun", "dcgan", "WGAN", {"model.generator": "mlp", "model.generator_width": 512,
-                              "optim.critic.lr": 5e-5, "constraint.clip_value": 0.01, "loss.n_critic": 5}),
-    "wgan_gp_cifar10": ("cifar10", "dcgan", "WGANGP", {"constraint.weight": 10.0, "optim.critic.lr": 1e-4,
+                              "optim.critic.lr": 5e-5, "constraint.clip.clip_value": 0.01, "loss.n_critic": 5}),
+    "wgan_gp_cifar10": ("cifar10", "dcgan", "WGANGP", {"constraint.gp.weight": 10.0, "optim.critic.lr": 1e-4,
                         "optim.critic.betas": [0.0, 0.9], "loss.n_critic": 5, "data.batch_size": 64, "steps": 200000}),
     "dcgan_celeba": ("celeba", "dcgan", "GAN", {"data.image_size": 64, "data.batch_size": 128, "optim.generator.lr": 2e-4,
                      "optim.generator.betas": [0.5, 0.999], "loss.n_critic": 1}),
@@ -50,7 +50,7 @@ def test_preset_carries_the_papers_settings(preset):
     data, model, loss, values = PAPERS[preset]
     cfg = ganzoo.compose([f"experiment={preset}"])
     assert cfg.data._target_ == ganzoo.compose([f"data={data}"]).data._target_
-    assert cfg.model.name == model and cfg.loss._target_.endswith(f".{loss}")
+    assert cfg.model._target_ == f"ganzoo.models.{model}.build" and cfg.loss._target_.endswith(f".{loss}")
     assert {k: select(cfg, k) for k in values} == values
 
 

@@ -84,6 +84,7 @@ def test_tensorboard_logger_writes_events_and_images(run_dir):
     assert "train/w_estimate" in acc.Tags()["scalars"] and "samples" in acc.Tags()["images"]
 
 
+@pytest.mark.slow
 def test_wandb_offline_runs_without_an_account(run_dir, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
@@ -121,6 +122,7 @@ class PoisonAt(L.Callback):
             next(pl_module.generator.parameters()).data[0] = float("nan")
 
 
+@pytest.mark.slow
 def test_a_diverging_run_stops_in_one_line_and_keeps_its_last_finite_checkpoint(run_dir):
     poison = ["+callbacks.poison._target_=test_runs.PoisonAt", "+callbacks.poison.step=3"]
     with pytest.raises(TrainingError, match="training diverged at step 4: the generator's weights") as error:

@@ -18,6 +18,8 @@ from helpers import cli
 TINY_SWEEP = ["-m", "loss=gan,wgan", "steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null",
               "model.width=32", "data.batch_size=16", "callbacks.toy_figures.n=100"]
 
+pytestmark = pytest.mark.slow  # end-to-end: whole command lines, Inception, or two processes
+
 
 def test_a_sweep_ends_with_a_table_of_its_jobs(tmp_path):
     sweep_dir = tmp_path / "sweep"

@@ -1,22 +1,60 @@
-"""Builds the pieces of a run from a composed config: datamodule, objective module, callbacks, logger, trainer.
-Everything with a `_target_` is instantiated by Hydra; this module only decides what goes where."""
+"""Builds a run from a composed config and trains it: datamodule, objective, callbacks, logger, trainer.
+Everything is made from its config node's `_target_` (ganzoo/instantiation.py); the objective and its nets and
+constraints by `objectives.build_objective`. This module only decides what goes where."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from pathlib import Path
 
 import lightning as L
-from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ganzoo.callbacks import RunSummary, SampleQuality
-from ganzoo.config import to_plain
+from ganzoo.checkpoint import RunState, resume
+from ganzoo.checkpoint import read as read_checkpoint
+from ganzoo.config import to_plain, validate
 from ganzoo.data import GANDataModule
-from ganzoo.errors import CheckpointError, ConfigError, GanzooError
+from ganzoo.instantiation import make
 from ganzoo.metrics.images import METRICS as METRIC_NAMES
 from ganzoo.metrics.images import enabled as enabled_metrics
-from ganzoo.objectives import GANObjective
+from ganzoo.objectives import build_objective
+
+# Lightning's advice that does not apply to ganzoo's loop, silenced around `fit` only (never process-wide):
+IRRELEVANT_WARNINGS = (
+    ".*dataloader_iter.*",  # training_step(dataloader_iter) is how one step draws n_critic batches
+    ".*isinstance\\(treespec, LeafSpec\\).*",
+    ".*does not have many workers.*",  # an endless in-memory batch stream needs none
+    ".*no pre-optimization state was saved.*",  # checkpoints hold the state after each generator iteration
+    ".*Experiment logs directory .* exists and is not empty.*",  # metrics.csv shares the run directory
+    ".*resuming from a checkpoint that ended before the epoch ended.*",  # ganzoo's streams skip what was drawn
+)
+
+
+def train(cfg: DictConfig) -> dict:
+    """Train as `cfg` says; return the final figures (the content of summary.json)."""
+    validate(cfg)
+    # Read early, so that a missing or foreign file fails in one line before anything is built.
+    checkpoint = read_checkpoint(cfg.ckpt_path, mmap=True) if cfg.get("ckpt_path") else None
+    run_dir = resolve_run_dir(cfg)
+    L.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    datamodule = build_datamodule(cfg)
+    datamodule.setup("fit")  # a missing or unreadable dataset fails here, before anything else is built or printed
+    module = build_objective(cfg, datamodule.shape)
+    callbacks = build_callbacks(cfg, datamodule)
+    trainer = build_trainer(cfg, [*callbacks, RunState(OmegaConf.to_container(cfg, resolve=False), datamodule.shape)])
+    if checkpoint is not None:
+        resume(checkpoint, cfg.ckpt_path, module, datamodule, trainer)
+    if trainer.is_global_zero:
+        OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
+    with warnings.catch_warnings():
+        for message in IRRELEVANT_WARNINGS:
+            warnings.filterwarnings("ignore", message=message)
+        for logger in trainer.loggers:
+            logger.log_hyperparams(to_plain(cfg))
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    return next((c.summary for c in callbacks if isinstance(c, RunSummary)), {})
 
 
 def resolve_run_dir(cfg: DictConfig) -> Path:
@@ -36,44 +74,15 @@ def resolve_run_dir(cfg: DictConfig) -> Path:
     return path
 
 
-def objective_class(target: str) -> type[GANObjective]:
-    """The objective a config or checkpoint names; only ganzoo's objectives are ever imported from it."""
-    if not target.startswith("ganzoo.objectives."):
-        raise CheckpointError(f"'{target}' is not a ganzoo objective; expected ganzoo.objectives.<name>.<Class>")
-    try:
-        cls = get_class(target)
-    except Exception as err:
-        raise ConfigError(f"cannot import objective '{target}': {err}") from err
-    if not (isinstance(cls, type) and issubclass(cls, GANObjective)):
-        raise ConfigError(f"'{target}' is not a GANObjective")
-    return cls
-
-
-def make(node: DictConfig, **kwargs):
-    """hydra.utils.instantiate, except that a ganzoo error raised by the target reaches the user as itself
-    (one line), not wrapped in Hydra's InstantiationException."""
-    try:
-        return instantiate(node, **kwargs)
-    except Exception as err:
-        cause = err.__cause__
-        if isinstance(cause, GanzooError):
-            raise cause from None
-        raise
-
-
 def build_datamodule(cfg: DictConfig) -> GANDataModule:
     return make(cfg.data)
-
-
-def build_module(cfg: DictConfig, data_shape: tuple[int, ...]) -> GANObjective:
-    return objective_class(cfg.loss._target_)(to_plain(cfg), data_shape)
 
 
 def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callback]:
     """The callbacks group, one `_target_` each; a null entry is switched off. The best checkpoint follows the
     datamodule's main figure (val/w1 on toy data), or val/fid on images when metrics=fid is on, at the steps
     that figure is measured; it is left out when there is none. The metrics group adds FID/IS/KID."""
-    metrics = enabled_metrics(cfg.get("metrics")) if len(datamodule.shape) == 3 else []
+    metrics = enabled_metrics(cfg.get("metrics")) if datamodule.is_image_data else []
     main_metric = "val/fid" if "fid" in metrics else datamodule.main_metric
     callbacks = []
     for name, node in cfg.callbacks.items():

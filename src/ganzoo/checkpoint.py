@@ -1,16 +1,47 @@
-"""Loading a trained model from a checkpoint, safely: the file is read with torch.load(weights_only=True), so
-nothing in it is unpickled except tensors and plain containers, and only ganzoo's own objectives are built."""
+"""Checkpoints: what ganzoo keeps in them, how a run resumes from one, and how a trained model is loaded.
+
+Beside Lightning's weights, optimizer states and step count, a checkpoint holds one `ganzoo` entry:
+
+    format        2 (format 1, written before 2026-12, still loads: see `stored_config`)
+    objective     the objective class, for messages
+    config        the run's config as composed, interpolations kept (so `steps=5000` on resume moves every
+                  `${steps}`), stored once
+    data_shape    the shape of one sample, so the nets can be rebuilt without the data
+    batches_drawn real batches drawn so far: a resumed stream skips them
+    rng           the torch CPU (and CUDA) random state behind z, penalty weights and instance noise
+
+Resuming needs only the file: `python -m ganzoo.train ckpt_path=.../last.ckpt [steps=5000 ...]`. The run's own
+config comes back (`resumed_config`, called by `config.compose`), keys given beside ckpt_path replace its values,
+and the run goes on in the directory that holds the checkpoint. A group that would build another objective, model
+or dataset is refused. Loading (`load`) reads the file with torch.load(weights_only=True), so nothing is
+unpickled but tensors and plain containers, and only ganzoo's own objectives are built from it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
+import lightning as L
 import torch
+from omegaconf import DictConfig, OmegaConf
 
-from ganzoo.errors import CheckpointError
-from ganzoo.objectives import GANObjective
+from ganzoo.errors import CheckpointError, ConfigError
+from ganzoo.loggers import CSVLogger
+from ganzoo.objectives import GANObjective, build_objective
+
+FORMAT = 2
+
+# Groups whose choice decides what the weights are; what identifies that choice in a composed config.
+IDENTITY = {
+    "loss": ("loss._target_",),
+    "model": ("model._target_", "model.generator"),
+    "data": ("data._target_", "data.name"),
+}
+IDENTITY["experiment"] = IDENTITY["recipe"] = tuple(key for keys in IDENTITY.values() for key in keys)
 
 
+# ----- reading ----------------------------------------------------------------------------------------------------
 def read(ckpt: str | Path, map_location: str | torch.device = "cpu", mmap: bool = False) -> dict:
     """The checkpoint's content, after checking that the file exists and that ganzoo wrote it."""
     path = Path(ckpt)
@@ -22,20 +53,157 @@ def read(ckpt: str | Path, map_location: str | torch.device = "cpu", mmap: bool 
         checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as err:
         raise CheckpointError(f"cannot read {path} as a PyTorch checkpoint ({type(err).__name__}); is the file complete?") from err
-    if not isinstance(checkpoint, dict) or "ganzoo" not in checkpoint or "hyper_parameters" not in checkpoint:
+    if not isinstance(checkpoint, dict) or "ganzoo" not in checkpoint:
         raise CheckpointError(f"{path} was not written by ganzoo (no ganzoo metadata); pass a ganzoo run's checkpoints/last.ckpt")
+    if int(checkpoint["ganzoo"].get("format", 1)) > FORMAT:
+        raise CheckpointError(f"{path} was written by a newer ganzoo (checkpoint format {checkpoint['ganzoo']['format']}); upgrade ganzoo")
     return checkpoint
 
 
-def load(ckpt: str | Path, map_location: str | torch.device = "cpu") -> GANObjective:
-    """The trained objective module in eval mode; `module.sample(n)` draws from its generator."""
-    from ganzoo.assemble import objective_class
+# Format 1 kept constraints as flags beside their settings (gp: true, weight: 10) and named models (name: dcgan).
+V1_CONSTRAINTS = {
+    "clip": ("ganzoo.constraints.clip.WeightClip", ("clip_value",)),
+    "gp": ("ganzoo.constraints.gradient_penalty.GradientPenalty", ("weight",)),
+    "instance_noise": ("ganzoo.constraints.instance_noise.InstanceNoise", ("sigma", "anneal_steps", "schedule")),
+}
 
+
+def from_format_1(config: dict) -> dict:
+    """A format-1 run config in today's layout: one node per constraint, models by `_target_`."""
+    flat = config.get("constraint") or {}
+    nodes = {
+        name: {"_target_": target, **{key: flat[key] for key in keys if key in flat}}
+        for name, (target, keys) in V1_CONSTRAINTS.items()
+        if flat.get(name) is True
+    }
+    model = {k: v for k, v in config["model"].items() if k != "name"}
+    model = {"_target_": f"ganzoo.models.{config['model']['name']}.build", **model}
+    return {**config, "constraint": nodes, "model": model}
+
+
+def stored_config(checkpoint: dict) -> tuple[DictConfig, tuple[int, ...]]:
+    """The run's config (interpolations kept) and the shape of one sample."""
+    state = checkpoint["ganzoo"]
+    if int(state.get("format", 1)) >= 2:
+        return OmegaConf.create(state["config"]), tuple(state["data_shape"])
+    hparams = checkpoint["hyper_parameters"]  # format 1 kept the resolved config there, and the shape
+    return OmegaConf.create(from_format_1(state.get("config") or hparams["cfg"])), tuple(hparams["data_shape"])
+
+
+def load(ckpt: str | Path, map_location: str | torch.device = "cpu") -> GANObjective:
+    """The trained objective module in eval mode; `module.sample(n)` draws from its generator and
+    `module.run_config` is the config it was trained with."""
     checkpoint = read(ckpt, map_location)
-    hparams = checkpoint["hyper_parameters"]
-    cfg = hparams["cfg"]
-    module = objective_class(cfg["loss"]["_target_"])(cfg, tuple(hparams["data_shape"]))
+    config, data_shape = stored_config(checkpoint)
+    module = build_objective(config, data_shape, announce=False)
     module.load_state_dict(checkpoint["state_dict"])
     module.trained_steps = int(checkpoint.get("global_step", 0))
+    module.run_config = config
     return module.to(map_location).eval()
 
+
+# ----- writing, and the random state ------------------------------------------------------------------------------
+def rng_state(device: torch.device) -> dict:
+    """The random state that draws z, the penalty's interpolation weights and instance noise."""
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"].cpu())
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
+
+
+class RunState(L.Callback):
+    """Writes the `ganzoo` entry into every checkpoint, and on resume puts the random state back at the first
+    step, after Lightning has built the data iterator (which draws from it), as in an unbroken run."""
+
+    def __init__(self, config: dict, data_shape: Sequence[int]):
+        self.config = config  # the composed config, interpolations kept
+        self.data_shape = list(data_shape)
+        self.pending_rng: dict | None = None
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        checkpoint["ganzoo"] = {
+            "format": FORMAT,
+            "objective": f"{type(pl_module).__module__}.{type(pl_module).__qualname__}",
+            "config": self.config,
+            "data_shape": self.data_shape,
+            "batches_drawn": pl_module.batches_drawn,
+            "rng": rng_state(pl_module.device),
+        }
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if self.pending_rng is not None:
+            set_rng_state(self.pending_rng, pl_module.device)
+            self.pending_rng = None
+
+
+def resume(checkpoint: dict, ckpt_path: str, module: GANObjective, datamodule, trainer: L.Trainer) -> None:
+    """Before `trainer.fit(ckpt_path=...)`: check the nets fit, and set what Lightning does not restore itself
+    (the data position, the random state, metrics.csv's rows up to the checkpoint)."""
+    check_weights_fit(module, checkpoint, ckpt_path)
+    state = checkpoint["ganzoo"]
+    module.batches_drawn = datamodule.batches_to_skip = int(state.get("batches_drawn", 0))
+    for callback in trainer.callbacks:
+        if isinstance(callback, RunState):
+            callback.pending_rng = state.get("rng")
+    for logger in trainer.loggers:
+        if isinstance(logger, CSVLogger):
+            logger.continue_from(checkpoint["global_step"])
+
+
+def check_weights_fit(module: GANObjective, checkpoint: dict, ckpt_path: str) -> None:
+    """A config that builds other nets than the checkpoint's gets one line naming the first mismatch."""
+    own = module.state_dict()
+    for name, tensor in checkpoint["state_dict"].items():
+        if name not in own or own[name].shape != tensor.shape:
+            here = tuple(own[name].shape) if name in own else "absent"
+            raise CheckpointError(
+                f"{ckpt_path} does not fit the configured model ({name}: {tuple(tensor.shape)} in the checkpoint, "
+                f"{here} here); resume with the model settings it was trained with"
+            )
+
+
+# ----- the config of a resumed run --------------------------------------------------------------------------------
+def resumed_config(fresh: DictConfig, overrides: Sequence[str], run_dir: str | None) -> DictConfig:
+    """The checkpointed run's config with the keys named in `overrides` taken from `fresh` (the same overrides
+    composed on ganzoo's defaults); it goes on in `run_dir`, or where the run was. A format-1 checkpoint without
+    a saved config leaves `fresh` as it is."""
+    checkpoint = read(fresh.ckpt_path, mmap=True)
+    if int(checkpoint["ganzoo"].get("format", 1)) < 2 and checkpoint["ganzoo"].get("config") is None:
+        return fresh
+    cfg, _ = stored_config(checkpoint)
+    raw = OmegaConf.to_container(fresh, resolve=False)
+    for override in overrides:
+        key = override.lstrip("+~").partition("=")[0]
+        if key in ("ckpt_path", "run_dir"):
+            continue
+        if key in IDENTITY:
+            refuse_a_different_choice(key, override, fresh, cfg)
+            continue
+        OmegaConf.update(cfg, key, select(raw, key), merge=False, force_add=True)
+    OmegaConf.update(cfg, "run_dir", run_dir or cfg.run_dir)
+    OmegaConf.update(cfg, "ckpt_path", fresh.ckpt_path)
+    OmegaConf.set_struct(cfg, True)
+    return cfg
+
+
+def refuse_a_different_choice(group: str, override: str, fresh: DictConfig, saved: DictConfig) -> None:
+    for key in IDENTITY[group]:
+        before, after = OmegaConf.select(saved, key), OmegaConf.select(fresh, key)
+        if before != after:
+            raise ConfigError(
+                f"'{override}' would change {key} from {before} to {after}, but ckpt_path resumes the run as it "
+                f"was trained; drop '{override}', or start a new run without ckpt_path"
+            )
+
+
+def select(tree: dict, key: str):
+    node = tree
+    for part in key.split("."):
+        node = node[part]
+    return node

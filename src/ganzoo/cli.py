@@ -1,8 +1,8 @@
 """Runs a Hydra entry point so that mistakes a user can make end in one line, not a traceback.
 
-Before Hydra starts, a plain run's overrides are composed once: an unknown group option or key is reported as
-one line naming the key and the choices. Inside the task, ganzoo's own errors are printed the same way.
-HYDRA_FULL_ERROR=1 restores the full traceback.
+Before Hydra starts, a plain run's overrides are composed and checked once, with Hydra and OmegaConf alone (no
+torch yet): an unknown group option or key, or a value out of range, is reported as one line naming the key.
+Inside the task, ganzoo's own errors are printed the same way. HYDRA_FULL_ERROR=1 restores the full traceback.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import sys
 from typing import Callable
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from ganzoo.config import compose, config_dir
-from ganzoo.errors import GanzooError
+from ganzoo.errors import ConfigError, GanzooError
 
 HYDRA_FLAGS_WITHOUT_RUN = ("--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "--shell-completion", "-sc")
 
@@ -28,24 +30,28 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-def run_entry(task: Callable[[DictConfig], object], config_name: str) -> None:
-    """Check the command line, then hand it to Hydra, which runs `task` once (or per job with -m)."""
+def run_entry(
+    task: Callable[[DictConfig], object], config_name: str, check: Callable[[DictConfig], None] | None = None
+) -> None:
+    """Check the command line (`check` on the composed config), then hand it to Hydra, which runs `task` once
+    (or per job with -m). A plain run with ckpt_path trains the config compose() gave: the checkpointed run's own."""
     args = sys.argv[1:]
     plain_run = not any(a in ("-m", "--multirun") or a.startswith(HYDRA_FLAGS_WITHOUT_RUN) for a in args)
+    composed = None
     if plain_run:
         try:
-            compose([a for a in args if not a.startswith("-")], config_name=config_name)
+            composed = compose([a for a in args if not a.startswith("-")], config_name=config_name)
+            if check is not None:
+                check(composed)
         except GanzooError as err:
             fail(str(err))
 
     def guarded(cfg: DictConfig) -> object:
         try:
-            if config_name == "train" and cfg.get("ckpt_path"):  # the run's own config, as compose() gives it
-                from hydra.core.hydra_config import HydraConfig
-
-                from ganzoo.resume import resumed_config
-
-                cfg = resumed_config(cfg, HydraConfig.get().overrides.task)
+            if cfg.get("ckpt_path"):
+                if composed is None or HydraConfig.get().mode == RunMode.MULTIRUN:
+                    raise ConfigError("ckpt_path resumes one run; drop -m (and hparams_search) when resuming")
+                cfg = composed
             return task(cfg)
         except GanzooError as err:
             fail(str(err))

@@ -1,4 +1,8 @@
-"""Where the Hydra configs live, how to compose them from Python, and the checks a composed config must pass."""
+"""Where the Hydra configs live, how to compose them from Python, and the checks a composed config must pass.
+
+Composing and checking need Hydra and OmegaConf alone, so that a mistake on the command line is answered before
+torch and Lightning are imported; only resuming reads a checkpoint (ganzoo/checkpoint.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from typing import Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.errors import ConfigError
-from ganzoo.resume import checkpoint_run_dir
 
 GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks", "metrics", "hparams_search")
 
@@ -16,6 +19,23 @@ GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks
 # else the run directory of the checkpoint being resumed (${checkpoint_run_dir:${ckpt_path}}).
 OmegaConf.register_new_resolver("coalesce", lambda *values: next((v for v in values if v is not None), None), replace=True)
 OmegaConf.register_new_resolver("checkpoint_run_dir", lambda path: checkpoint_run_dir(path), replace=True)
+
+# Keys that moved when constraints became one node each: the old name, and where it lives now.
+MOVED_KEYS = {
+    "constraint.weight": "constraint.gp.weight",
+    "constraint.clip_value": "constraint.clip.clip_value",
+    "constraint.sigma": "constraint.instance_noise.sigma",
+    "constraint.anneal_steps": "constraint.instance_noise.anneal_steps",
+    "constraint.schedule": "constraint.instance_noise.schedule",
+}
+
+
+def checkpoint_run_dir(ckpt_path: str | None) -> str | None:
+    """The run directory a checkpoint lies in (<run dir>/checkpoints/x.ckpt), or None."""
+    if not ckpt_path:
+        return None
+    path = Path(ckpt_path)
+    return str(path.parent.parent) if path.parent.name == "checkpoints" else None
 
 
 def config_dir() -> Path:
@@ -34,7 +54,7 @@ def options(group: str) -> list[str]:
 
 def compose(overrides: Sequence[str] = (), config_name: str = "train") -> DictConfig:
     """Compose a config as the command line would, e.g. compose(["loss=wgan", "data=digits"]). With
-    `ckpt_path=...` among the overrides, the checkpointed run's own config comes back (see ganzoo/resume.py)."""
+    `ckpt_path=...` among the overrides, the checkpointed run's own config comes back (see ganzoo/checkpoint.py)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -47,16 +67,19 @@ def compose(overrides: Sequence[str] = (), config_name: str = "train") -> DictCo
         except Exception as err:  # Hydra's composition errors are several lines; keep the first, it names the key
             raise ConfigError(one_line(err)) from err
     if config_name == "train" and cfg.get("ckpt_path"):
-        from ganzoo.resume import resumed_config
+        from ganzoo.checkpoint import resumed_config  # torch: only when there is a checkpoint to read
 
-        cfg = resumed_config(cfg, overrides)
+        cfg = resumed_config(cfg, overrides, cfg.run_dir or checkpoint_run_dir(cfg.ckpt_path))
     return cfg
 
 
 def check_group_choices(overrides: Sequence[str]) -> None:
-    """Reject `group=option` overrides whose option has no config file, listing what is available."""
+    """Reject `group=option` overrides whose option has no config file (listing what is available), and keys that
+    have moved (naming where they are now)."""
     for override in overrides:
         key, sep, value = override.lstrip("+~").partition("=")
+        if key in MOVED_KEYS:
+            raise ConfigError(f"{key} is now {MOVED_KEYS[key]} (each constraint has its own node); e.g. {MOVED_KEYS[key]}={value}")
         if not sep or key not in GROUPS or "," in value or value.startswith(("[", "choice(", "range(")):
             continue
         if value not in options(key):

@@ -12,22 +12,15 @@ import json
 import time
 from pathlib import Path
 
-import torch
 import torch_fidelity
-from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from ganzoo.checkpoint import load
 from ganzoo.errors import ConfigError
+from ganzoo.instantiation import make
 from ganzoo.metrics.features import build_extractor
-from ganzoo.metrics.images import ImageMetrics, enabled
+from ganzoo.metrics.images import ImageMetrics, enabled, generated_batches
 from ganzoo.metrics.reference import dataset_features, folder_batches, folder_images
-
-
-def generated_batches(module, n: int, seed: int, batch_size: int):
-    z = torch.randn(n, module.z_dim, generator=torch.Generator().manual_seed(seed))
-    for chunk in z.split(batch_size):
-        yield module.sample(len(chunk), z=chunk)
 
 
 def default_out(cfg: DictConfig, n: int) -> Path:
@@ -48,9 +41,9 @@ def evaluate(cfg: DictConfig) -> dict:
     settings = cfg.metrics
     batch_size, n = int(settings.batch_size), int(cfg.n)
     module = load(cfg.ckpt, map_location=cfg.device) if cfg.ckpt else None
-    if module is not None and len(module.data_shape) != 3:
+    if module is not None and not module.draws_images:
         raise ConfigError("FID/IS/KID are for image models; a toy checkpoint's figures (val/w1, val/modes) are in summary.json")
-    feature_module = instantiate(settings.feature_extractor) if settings.feature_extractor else None
+    feature_module = make(settings.feature_extractor) if settings.feature_extractor else None
     channels = module.data_shape[0] if module is not None else None
     extractor = build_extractor(feature_module, settings.inception_weights, channels).to(cfg.device)
     metrics = ImageMetrics(
@@ -64,10 +57,10 @@ def evaluate(cfg: DictConfig) -> dict:
             features = metrics.features(folder_batches(real, batch_size))
             reference = {"folder": str(Path(cfg.reference).resolve()), "images": len(features)}
         elif module is not None:
-            datamodule = instantiate(OmegaConf.create(module.hparams["cfg"]["data"]))
+            datamodule = make(module.run_config.data)
             n_real = int(settings.n_real or n)
             features, source = dataset_features(metrics, datamodule, n_real, batch_size, settings.cache_dir)
-            data = module.hparams["cfg"]["data"]["_target_"].rsplit(".", 1)[-1]
+            data = module.run_config.data._target_.rsplit(".", 1)[-1]
             reference = {"data": data, "shape": list(datamodule.shape), "images": len(features), "features": source}
         metrics.set_reference(features)
     if module is not None:

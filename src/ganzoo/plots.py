@@ -1,16 +1,15 @@
 """Pictures a run leaves: toy points over the critic's contour (as in the WGAN-GP paper), training curves,
-and scatter plots of toy samples. matplotlib with the Agg backend, so no screen is needed."""
+and scatter plots of toy samples. Drawn on matplotlib Figures with the Agg canvas, never through pyplot, so that
+importing ganzoo leaves a notebook's backend and open figures alone and no screen is needed."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 CURVE_PANELS = (
     ("Wasserstein estimate", ("train/w_estimate",)),
@@ -30,7 +29,8 @@ def toy_plot(
     real: torch.Tensor, fake: torch.Tensor, score: Callable[[torch.Tensor], torch.Tensor] | None, path: Path, title: str = ""
 ) -> Path:
     """Real (orange) and generated (green) points over the critic's contour lines."""
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig = Figure(figsize=(5, 5))
+    ax = fig.subplots()
     x0, x1, y0, y1 = _bounds(torch.cat([real, fake]).clamp(-6, 6))
     if score is not None:
         xs, ys = torch.linspace(x0, x1, 120), torch.linspace(y0, y1, 120)
@@ -46,7 +46,8 @@ def toy_plot(
 
 
 def scatter_plot(points: torch.Tensor, path: Path, title: str = "") -> Path:
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig = Figure(figsize=(5, 5))
+    ax = fig.subplots()
     ax.scatter(points[:, 0], points[:, 1], s=3, c="tab:green")
     ax.set(title=title, aspect="equal")
     return _save(fig, path)
@@ -58,7 +59,8 @@ def curves_plot(history: dict[str, tuple[list[int], list[float]]], path: Path) -
     panels = [(title, keys) for title, keys in panels if keys]
     if not panels:
         return None
-    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.4 * len(panels)), sharex=True, squeeze=False)
+    fig = Figure(figsize=(7, 2.4 * len(panels)))
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)
     for ax, (title, keys) in zip(axes[:, 0], panels):
         for key in keys:
             steps, values = history[key]
@@ -69,10 +71,9 @@ def curves_plot(history: dict[str, tuple[list[int], list[float]]], path: Path) -
     return _save(fig, path)
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig: Figure, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    FigureCanvasAgg(fig).print_figure(str(path), dpi=100)
     return path

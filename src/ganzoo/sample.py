@@ -37,7 +37,7 @@ def write_samples(module: GANObjective, n: int, out: str | Path) -> Path:
     suffix = out.suffix.lower()
     if suffix and suffix not in GRID_SUFFIXES + ARRAY_SUFFIXES:
         raise ConfigError(f"cannot write '{out}': end it in .png (grid), .npz or .npy (arrays), or / (a folder of PNGs)")
-    points = len(module.data_shape) == 1
+    points = not module.draws_images
     if not suffix and points:
         raise ConfigError("toy points cannot be written as a folder of images; use out=points.png (scatter) or out=points.npz")
     samples = module.sample(n).cpu().float()
@@ -114,10 +114,10 @@ def write_interpolations(module: GANObjective, folder: str | Path | None, pairs:
 def check_mode(module: GANObjective, mode: str, has_input: bool) -> None:
     if mode not in MODES:
         raise ConfigError(f"unknown mode '{mode}': choose one of {', '.join(MODES)}")
-    if len(module.data_shape) == 1 and mode != "sample":
+    if not module.draws_images and mode != "sample":
         raise ConfigError(f"mode={mode} needs an image model; this checkpoint draws 2-D points")
     needs_encoder = mode == "reconstruct" or (mode == "interpolate" and has_input)
-    if needs_encoder and not hasattr(module, "encode"):
+    if needs_encoder and not module.encodes:
         objective = type(module).__name__
         raise ConfigError(
             f"mode={mode} with input images needs an encoder, which only O-GAN has (loss=ogan); this checkpoint is {objective}"

@@ -14,14 +14,13 @@ from typing import Any
 
 import lightning as L
 import torch
-from hydra.utils import instantiate
 
 from ganzoo.callbacks.publish import publish
+from ganzoo.instantiation import make
+from ganzoo.metrics import EVAL_SEED
 from ganzoo.metrics.features import build_extractor
-from ganzoo.metrics.images import FIDELITY_SEED, ImageMetrics
+from ganzoo.metrics.images import FIDELITY_SEED, ImageMetrics, generated_batches
 from ganzoo.metrics.reference import DEFAULT_CACHE, dataset_features
-
-EVAL_SEED = 2024
 
 
 class SampleQuality(L.Callback):
@@ -52,11 +51,11 @@ class SampleQuality(L.Callback):
         self.metrics: ImageMetrics | None = None
 
     def setup(self, trainer, pl_module, stage: str) -> None:
-        if len(pl_module.data_shape) != 3 or self.metrics is not None:
+        if not trainer.datamodule.is_image_data or self.metrics is not None:
             return
         module = self.feature_extractor
         if module is not None and not isinstance(module, torch.nn.Module):
-            module = instantiate(module)
+            module = make(module)
         extractor = build_extractor(module, self.inception_weights, channels=pl_module.data_shape[0])
         self.metrics = ImageMetrics(self.names, extractor.to(pl_module.device), **self.options)
 
@@ -81,13 +80,7 @@ class SampleQuality(L.Callback):
             metrics.set_reference(features)
         rank, world = trainer.global_rank, trainer.world_size
         share = self.n_samples // world + (rank < self.n_samples % world)
-        return metrics(self.generated(pl_module, share, EVAL_SEED + 1_000_003 * rank))
-
-    def generated(self, pl_module, n: int, seed: int):
-        """n generated images in batches, from z drawn by a generator of their own."""
-        z = torch.randn(n, pl_module.z_dim, generator=torch.Generator().manual_seed(seed))
-        for chunk in z.split(self.batch_size):
-            yield pl_module.sample(len(chunk), z=chunk)
+        return metrics(generated_batches(pl_module, share, EVAL_SEED + 1_000_003 * rank, self.batch_size))
 
     def teardown(self, trainer, pl_module, stage: str) -> None:
         if self.metrics is not None:

@@ -33,13 +33,13 @@ class SampleSnapshots(L.Callback):
     def snapshot(self, trainer, pl_module) -> None:
         run_dir = Path(trainer.default_root_dir)
         step = self.last_step = trainer.global_step
-        if len(pl_module.data_shape) == 1:
+        if not trainer.datamodule.is_image_data:
             real = trainer.datamodule.real_samples(self.n_points, torch.Generator().manual_seed(0))
             fake = pl_module.sample(self.n_points, seed=step).cpu()  # leaves training's RNG alone
             toy_plot(real, fake, _cpu_score(pl_module), run_dir / "plots" / f"toy_{step:06d}.png", f"step {step}")
             return
         self.save_grid(trainer, "samples", pl_module.sample(len(pl_module.fixed_z), z=pl_module.fixed_z))
-        if hasattr(pl_module, "encode"):  # O-GAN: its critic is an encoder
+        if pl_module.encodes:  # O-GAN: its critic is an encoder
             real = trainer.datamodule.real_samples(16, torch.Generator().manual_seed(0)).to(pl_module.device)
             self.save_grid(trainer, "reconstruct", pair_up(real, pl_module.reconstruct(real)))
             self.save_grid(trainer, "interpolate", pl_module.interpolate(real[:4], real[4:8], points=8))

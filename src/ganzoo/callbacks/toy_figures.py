@@ -7,9 +7,9 @@ import lightning as L
 import torch
 
 from ganzoo.callbacks.publish import publish
+from ganzoo.metrics import EVAL_SEED
+from ganzoo.metrics.reference import REAL_SEED
 from ganzoo.metrics.toy import exact_w1, mode_figures
-
-EVAL_SEED = 2024
 
 
 class ToyFigures(L.Callback):
@@ -19,18 +19,18 @@ class ToyFigures(L.Callback):
         self.real: torch.Tensor | None = None
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if len(pl_module.data_shape) != 1:
+        if trainer.datamodule.is_image_data:
             return
         step = trainer.global_step
         if step % self.every_n_steps == 0 or step >= trainer.max_steps:
             publish(trainer, {f"val/{name}": value for name, value in self.figures(trainer, pl_module).items()})
 
     def figures(self, trainer, pl_module) -> dict[str, float]:
-        distribution = trainer.datamodule.distribution
+        datamodule = trainer.datamodule
         if self.real is None:
-            self.real = distribution.sample(self.n, torch.Generator().manual_seed(12345))
+            self.real = datamodule.real_samples(self.n, torch.Generator().manual_seed(REAL_SEED))
         fake = pl_module.sample(self.n, seed=EVAL_SEED).cpu().float()  # never touches training's RNG
         figures = {"w1": exact_w1(fake, self.real)}
-        if distribution.modes is not None:
-            figures.update(mode_figures(fake, distribution.modes, distribution.std))
+        if datamodule.modes() is not None:
+            figures.update(mode_figures(fake, *datamodule.modes()))
         return figures

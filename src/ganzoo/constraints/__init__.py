@@ -1,27 +1,22 @@
-"""Composable constraints on the critic. A `constraint` config names the ones to use by a flag each
-(`gp: true`, `clip: true`), with their parameters beside it, so that `constraint=[gp,instance_noise]` merges."""
+"""Composable constraints on the critic. The `constraint` config holds one node per constraint, keyed by its
+name, each with a `_target_` and its settings (`constraint.gp.weight`, `constraint.clip.clip_value`), so that
+`constraint=[gp,instance_noise]` merges two nodes and both apply, in the order given."""
 
 from __future__ import annotations
 
-from ganzoo.constraints.base import Constraint
+from typing import Mapping
+
+from ganzoo.constraints.base import Constraint, Score
 from ganzoo.constraints.clip import WeightClip
 from ganzoo.constraints.gradient_penalty import GradientPenalty
 from ganzoo.constraints.instance_noise import InstanceNoise
-
-# name -> (class, the config keys it takes)
-REGISTRY: dict[str, tuple[type[Constraint], tuple[str, ...]]] = {
-    "clip": (WeightClip, ("clip_value",)),
-    "gp": (GradientPenalty, ("weight",)),
-    "instance_noise": (InstanceNoise, ("sigma", "anneal_steps", "schedule")),
-}
+from ganzoo.instantiation import make
 
 
-def build_constraints(cfg: dict) -> list[Constraint]:
-    """The constraints whose flag is set in `cfg`, in registry order."""
-    return [
-        cls(**{key: cfg[key] for key in keys if key in cfg})
-        for name, (cls, keys) in REGISTRY.items()
-        if cfg.get(name)
-    ]
+def build_constraints(nodes: Mapping) -> list[Constraint]:
+    """One constraint per node that names a `_target_`. A node without one holds settings for a constraint that
+    is not on (a recipe's `constraint.gp.weight` under constraint=none); a null node is switched off."""
+    return [make(node) for node in nodes.values() if node is not None and "_target_" in node]
 
-__all__ = ["Constraint", "WeightClip", "GradientPenalty", "InstanceNoise", "build_constraints"]
+
+__all__ = ["Constraint", "Score", "WeightClip", "GradientPenalty", "InstanceNoise", "build_constraints"]

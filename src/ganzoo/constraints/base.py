@@ -1,5 +1,5 @@
-"""The hooks a constraint may use. The training loop calls each of them at one place; a constraint overrides
-the ones it needs, so that an objective never carries an `if` for a constraint."""
+"""The hooks a constraint may use. The training loop and `build_objective` call each of them at one place; a
+constraint overrides the ones it needs, so that an objective never carries an `if` for a constraint."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ Score = Callable[[torch.Tensor], torch.Tensor]  # x -> one critic score per samp
 
 
 class Constraint:
-    name = "constraint"
     # True when the term is computed per sample, so batch norm in the critic would break it.
     per_sample = False
+
+    def wrap_critic(self, critic: nn.Module) -> nn.Module:
+        """Called once when the nets are built: wrap or re-parametrize the critic (spectral norm, say)."""
+        return critic
 
     def critic_input(self, x: torch.Tensor, step: int) -> torch.Tensor:
         """Transform what the critic sees, real or generated, in its own step and in the generator's."""

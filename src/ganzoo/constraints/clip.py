@@ -11,11 +11,9 @@ from ganzoo.errors import ConfigError
 
 
 class WeightClip(Constraint):
-    name = "clip"
-
     def __init__(self, clip_value: float = 0.01):
         if clip_value <= 0:
-            raise ConfigError(f"constraint.clip_value must be > 0 (got {clip_value}); the WGAN paper uses 0.01")
+            raise ConfigError(f"constraint.clip.clip_value must be > 0 (got {clip_value}); the WGAN paper uses 0.01")
         self.clip_value = float(clip_value)
 
     @torch.no_grad()

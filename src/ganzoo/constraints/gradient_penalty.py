@@ -21,12 +21,11 @@ def gradient_norms(score: Score, x: torch.Tensor) -> torch.Tensor:
 
 
 class GradientPenalty(Constraint):
-    name = "gp"
     per_sample = True
 
     def __init__(self, weight: float = 10.0):
         if weight < 0:
-            raise ConfigError(f"constraint.weight must be >= 0 (got {weight}); WGAN-GP uses 10 (0.1 on toy data)")
+            raise ConfigError(f"constraint.gp.weight must be >= 0 (got {weight}); WGAN-GP uses 10 (0.1 on toy data)")
         self.weight = float(weight)
 
     def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]:

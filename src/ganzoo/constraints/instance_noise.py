@@ -20,11 +20,9 @@ SCHEDULES = ("linear", "exponential")
 
 
 class InstanceNoise(Constraint):
-    name = "instance_noise"
-
     def __init__(self, sigma: float = 0.1, anneal_steps: int = 1000, schedule: str = "linear"):
         if schedule not in SCHEDULES:
-            raise ConfigError(f"unknown constraint.schedule '{schedule}': choose one of {', '.join(SCHEDULES)}")
+            raise ConfigError(f"unknown constraint.instance_noise.schedule '{schedule}': choose one of {', '.join(SCHEDULES)}")
         if sigma < 0 or anneal_steps < 1:
             raise ConfigError(f"instance noise needs sigma >= 0 and anneal_steps >= 1 (got {sigma}, {anneal_steps})")
         self.sigma0, self.anneal_steps, self.schedule = float(sigma), int(anneal_steps), schedule

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from ganzoo.errors import ConfigError
+from ganzoo.shapes import is_image_shape
 
 
 def process_seed(seed: int) -> int:
@@ -82,6 +83,14 @@ class GANDataModule(L.LightningDataModule):
     shape: tuple[int, ...]
     main_metric: str | None = None  # the figure the best checkpoint is chosen by
 
+    @property
+    def is_image_data(self) -> bool:
+        return is_image_shape(self.shape)
+
+    def modes(self) -> tuple[torch.Tensor, float] | None:
+        """For a mixture of Gaussians: its (M, d) centers and per-coordinate std, to count modes covered."""
+        return None
+
     def __init__(self, batch_size: int, seed: int = 0):
         super().__init__()
         self.batch_size = int(batch_size)
@@ -107,7 +116,7 @@ class GANDataModule(L.LightningDataModule):
         return trainer.strategy.root_device if trainer is not None else torch.device("cpu")
 
 
-def check_image_size(image_size: int, name: str) -> int:
+def check_min_image_size(image_size: int, name: str) -> int:
     if int(image_size) < 8:
         raise ConfigError(f"data.image_size must be >= 8 for {name} (got {image_size}); use 32 or 64")
     return int(image_size)
@@ -133,7 +142,7 @@ class InMemoryImages(GANDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.images is None:
-            check_image_size(self.image_size, self.name)  # here, not in __init__: Hydra's instantiate would wrap it
+            check_min_image_size(self.image_size, self.name)  # here, not in __init__: Hydra's instantiate would wrap it
             images = self.load()
             assert images.dtype == torch.uint8 and tuple(images.shape[1:]) == self.shape, (images.dtype, images.shape)
             if len(images) < self.batch_size:

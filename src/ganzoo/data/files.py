@@ -8,8 +8,8 @@ Sampling is ganzoo's own: `EndlessSampler` draws a fresh permutation per pass, s
 stream never ends and ranks draw different images (conf/trainer/default.yaml turns off Lightning's
 DistributedSampler, which would make it finite). Workers are persistent and batches go to pinned memory.
 
-An image that cannot be decoded is replaced by the next one in the dataset and counted; the count is reported
-once, when training ends, with `warnings.warn`.
+An image that cannot be decoded is replaced by the next one in the dataset and flagged, so that it is counted once
+however often it is drawn and never decoded again; the count is reported once, when training ends.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ganzoo.data.base import GANDataModule, check_image_size, process_seed, shuffled_batches, to_unit_range
+from ganzoo.data.base import GANDataModule, check_min_image_size, process_seed, shuffled_batches, to_unit_range
 from ganzoo.errors import ConfigError, DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -47,11 +47,15 @@ def decode(source: str | bytes, image_size: int, channels: int) -> torch.Tensor:
 
 
 class DecodedImages(Dataset):
-    """Map-style dataset over a list of sources; an undecodable one is replaced by the next and counted."""
+    """Map-style dataset over a list of sources; an undecodable one is replaced by the next and flagged."""
 
-    def __init__(self, store: "ImageStore", image_size: int, channels: int, skipped):
+    def __init__(self, store: "ImageStore", image_size: int, channels: int):
         self.store, self.image_size, self.channels = store, image_size, channels
-        self.skipped = skipped  # a multiprocessing.Value shared with the workers
+        # One flag per source in shared memory, inherited by the DataLoader workers (1 byte an image: 3 MB for LSUN).
+        self.unreadable = multiprocessing.Array("b", len(store), lock=False)
+
+    def unreadable_count(self) -> int:
+        return int(np.frombuffer(self.unreadable, dtype=np.int8).sum())
 
     def __len__(self) -> int:
         return len(self.store)
@@ -59,12 +63,13 @@ class DecodedImages(Dataset):
     def __getitem__(self, index: int) -> torch.Tensor:
         for offset in range(len(self.store)):
             i = (index + offset) % len(self.store)
+            if self.unreadable[i]:
+                continue
             try:
                 return decode(self.store.read(i), self.image_size, self.channels)
             except (OSError, SyntaxError, ValueError, KeyError, Image.DecompressionBombError):
                 # what PIL raises on a truncated, corrupt or unknown file; KeyError: an lmdb key without a value
-                with self.skipped.get_lock():
-                    self.skipped.value += 1
+                self.unreadable[i] = 1
         raise DataError(f"none of the {len(self.store)} images in {self.store.location} can be decoded")
 
 
@@ -138,7 +143,6 @@ class ImageFilesDataModule(GANDataModule):
         self.num_workers = default_workers() if num_workers is None else int(num_workers)
         self.shape = (self.channels, self.image_size, self.image_size)
         self.dataset: DecodedImages | None = None
-        self.skipped = multiprocessing.Value("l", 0)
         self.reported = False
 
     def store(self) -> ImageStore:
@@ -146,13 +150,13 @@ class ImageFilesDataModule(GANDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.dataset is None:
-            check_image_size(self.image_size, self.name)
+            check_min_image_size(self.image_size, self.name)
             if self.channels not in (1, 3):
                 raise ConfigError(f"data.channels must be 1 (grayscale) or 3 (RGB), got {self.channels}")
             store = self.store()
             if len(store) < self.batch_size:
                 raise ConfigError(f"data.batch_size {self.batch_size} exceeds the {len(store)} images in {store.location}")
-            self.dataset = DecodedImages(store, self.image_size, self.channels, self.skipped)
+            self.dataset = DecodedImages(store, self.image_size, self.channels)
 
     def train_dataloader(self) -> DataLoader:
         self.setup()
@@ -182,9 +186,10 @@ class ImageFilesDataModule(GANDataModule):
 
     def report_skipped(self) -> None:
         """Warn once about the images that could not be decoded."""
-        if self.skipped.value and not self.reported:
+        skipped = self.dataset.unreadable_count() if self.dataset is not None else 0
+        if skipped and not self.reported:
             self.reported = True
-            warnings.warn(f"skipped {self.skipped.value} unreadable or corrupt image(s) in {self.dataset.store.location}")
+            warnings.warn(f"skipped {skipped} unreadable or corrupt image(s) in {self.dataset.store.location}")
 
     def teardown(self, stage: str | None = None) -> None:
         if self.trainer is None or self.trainer.is_global_zero:

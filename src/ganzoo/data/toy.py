@@ -73,3 +73,8 @@ class ToyDataModule(GANDataModule):
 
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self.distribution.sample(n, generator)
+
+    def modes(self) -> tuple[torch.Tensor, float] | None:
+        if self.distribution.modes is None:
+            return None
+        return self.distribution.modes, self.distribution.std

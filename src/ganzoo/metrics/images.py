@@ -14,7 +14,7 @@ Images are never kept.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import torch
 from torch import nn
@@ -192,3 +192,9 @@ class ImageMetrics:
         out["rng_seed"] = self.seed
         return out
 
+
+def generated_batches(module, n: int, seed: int, batch_size: int) -> Iterator[torch.Tensor]:
+    """n images from a generator module in batches, from z drawn by a torch.Generator of their own (`seed`)."""
+    z = torch.randn(n, module.z_dim, generator=torch.Generator().manual_seed(seed))
+    for chunk in z.split(batch_size):
+        yield module.sample(len(chunk), z=chunk)

@@ -1,6 +1,6 @@
 """The real side of FID and KID: features of a dataset's images, computed once per dataset, image size, sample
 count and feature extractor, and cached on disk for later runs; or the images of a folder, read as
-torch-fidelity reads them (sorted paths, PIL convert("RGB"), no resizing)."""
+torch-fidelity reads them (PNG, JPEG or WebP; sorted paths, PIL convert("RGB"), no resizing)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from torch.utils.data import DataLoader
 from torch_fidelity.datasets import ImagesPathDataset, TransformPILtoRGBTensor
 from torch_fidelity.utils import glob_samples_paths
 
+from ganzoo.data.files import IMAGE_SUFFIXES
 from ganzoo.errors import DataError
 
 REAL_SEED = 12345  # which real images are drawn; fixed so that the cache and every run use the same ones
 DEFAULT_CACHE = "~/.cache/ganzoo/reference"
-IMAGE_SUFFIXES = "png,jpg,jpeg"
 
 
 def data_identity(datamodule) -> dict:
@@ -61,10 +61,10 @@ def folder_images(path: str | Path) -> ImagesPathDataset:
     """The images directly inside `path`, as torch-fidelity reads a folder input (uint8 RGB tensors)."""
     folder = Path(path)
     if not folder.is_dir():
-        raise DataError(f"image folder not found: {folder}; pass a folder of .png/.jpg files (e.g. from ganzoo.sample out=dir/)")
-    files = glob_samples_paths(str(folder), False, IMAGE_SUFFIXES, verbose=False)
+        raise DataError(f"image folder not found: {folder}; pass a folder of .png/.jpg/.webp files (e.g. from ganzoo.sample out=dir/)")
+    files = glob_samples_paths(str(folder), False, ",".join(s.lstrip(".") for s in IMAGE_SUFFIXES), verbose=False)
     if not files:
-        raise DataError(f"no .png/.jpg images in {folder}")
+        raise DataError(f"no .png/.jpg/.webp images in {folder}")
     return ImagesPathDataset(files, TransformPILtoRGBTensor())
 
 

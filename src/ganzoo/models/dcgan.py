@@ -14,12 +14,15 @@ import torch
 from torch import nn
 
 from ganzoo.errors import ConfigError
+from ganzoo.models import Nets
+from ganzoo.models.init import dcgan_init
+from ganzoo.models.mlp import MLPGenerator
 
 NORMS = ("batch", "layer", "none")
 CHANNEL_LAYOUTS = ("halving", "constant")
 
 
-def check_image_size(size: int) -> None:
+def check_power_of_two_size(size: int) -> None:
     if size < 16 or size & (size - 1):
         raise ConfigError(
             f"model=dcgan needs data.image_size to be a power of two >= 16 (got {size}); use 32, 64 or 128"
@@ -49,7 +52,7 @@ class DCGANGenerator(nn.Module):
         channels: str = "halving",
     ):
         super().__init__()
-        check_image_size(size)
+        check_power_of_two_size(size)
         if channels not in CHANNEL_LAYOUTS:
             raise ConfigError(f"unknown model.generator_channels '{channels}': choose halving or constant")
         # Halving: width * size / 8 channels at 4x4, halved at every doubling, so the last hidden layer has `width`.
@@ -75,7 +78,7 @@ class DCGANCritic(nn.Module):
         self, channels: int, size: int, width: int = 64, norm: str = "batch", extra_layers: int = 0, outputs: int = 1
     ):
         super().__init__()
-        check_image_size(size)
+        check_power_of_two_size(size)
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
         current, resolution = width, size // 2
         for _ in range(extra_layers):
@@ -89,3 +92,35 @@ class DCGANCritic(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten(1)
+
+
+GENERATORS = ("dcgan", "mlp")
+
+
+def build(
+    data_shape: tuple[int, ...],
+    z_dim: int,
+    critic_outputs: int = 1,
+    generator: str = "dcgan",
+    generator_width: int = 64,
+    critic_width: int = 64,
+    generator_norm: str = "batch",
+    generator_channels: str = "halving",
+    critic_norm: str = "batch",
+    extra_layers: int = 0,
+) -> Nets:
+    """model=dcgan: DCGAN generator and critic sized from `data_shape` (C, H, W), initialized as in the paper.
+    `generator=mlp` puts the WGAN paper's MLP generator (its code's --mlp_G) beside the DCGAN critic."""
+    if len(data_shape) != 3:
+        raise ConfigError("model=dcgan needs image data but the data are 2-D points; use model=mlp for toy data")
+    channels, size = data_shape[0], data_shape[1]
+    check_power_of_two_size(size)
+    critic = DCGANCritic(channels, size, critic_width, critic_norm, extra_layers, critic_outputs)
+    critic.apply(dcgan_init)
+    if generator == "mlp":  # 4 hidden layers of generator_width units (the paper's 512)
+        return Nets(MLPGenerator(z_dim, data_shape, int(generator_width), hidden_layers=4), critic)
+    if generator != "dcgan":
+        raise ConfigError(f"unknown model.generator '{generator}': choose one of {', '.join(GENERATORS)}")
+    net = DCGANGenerator(z_dim, channels, size, generator_width, generator_norm, extra_layers, generator_channels)
+    net.apply(dcgan_init)
+    return Nets(net, critic)

@@ -12,6 +12,8 @@ import math
 import torch
 from torch import nn
 
+from ganzoo.models import Nets
+
 
 def relu_stack(inputs: int, width: int, hidden_layers: int) -> list[nn.Module]:
     layers: list[nn.Module] = []
@@ -40,3 +42,11 @@ class MLPCritic(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.flatten(1))
+
+
+def build(data_shape: tuple[int, ...], z_dim: int, critic_outputs: int = 1, width: int = 512,
+          hidden_layers: int | None = None) -> Nets:
+    """model=mlp: `hidden_layers` null means 3 for toy points (WGAN-GP toy code) and 4 for images (WGAN paper)."""
+    hidden_layers = hidden_layers or (3 if len(data_shape) == 1 else 4)
+    generator = MLPGenerator(z_dim, data_shape, int(width), hidden_layers)
+    return Nets(generator, MLPCritic(data_shape, int(width), hidden_layers, critic_outputs))

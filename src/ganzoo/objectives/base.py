@@ -13,67 +13,58 @@ generator iterations. An objective subclass supplies `critic_loss` and `generato
 
 from __future__ import annotations
 
-import warnings
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import lightning as L
 import torch
-from hydra.utils import instantiate
+from torch import nn
 
-from ganzoo.constraints import build_constraints
-from ganzoo.models import build_models, default_z_dim
-
-# training_step(dataloader_iter) is how one step draws n_critic batches; Lightning flags it as experimental.
-warnings.filterwarnings("ignore", message=".*dataloader_iter.*")
-warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
+from ganzoo.constraints import Constraint
+from ganzoo.models import Nets
+from ganzoo.shapes import is_image_shape
 
 N_FIXED = 64  # fixed latent vectors behind the sample grids (an 8x8 grid)
 
-
-def without_batch_norm_under_per_sample_terms(cfg: dict, constraints: list) -> dict:
-    """A gradient penalty is per sample, and batch norm mixes the samples of a batch (Gulrajani et al. 2017,
-    section 4): under such a term a batch-norm critic switches to layer norm."""
-    if not any(c.per_sample for c in constraints) or cfg["model"].get("critic_norm") != "batch":
-        return cfg
-    return {**cfg, "model": {**cfg["model"], "critic_norm": "layer"}}
+OptimizerFactory = Callable[[Iterator[nn.Parameter]], torch.optim.Optimizer]
 
 
 class GANObjective(L.LightningModule):
-    def __init__(self, cfg: dict, data_shape: Sequence[int]):
+    """Built by `objectives.build_objective`, which hands it the nets, the constraints and the optimizer factories;
+    the keyword settings are the objective's config node (conf/loss/<name>.yaml) without its `_target_`."""
+
+    # True when the critic is also an encoder with z_dim outputs (O-GAN): `encode`, `reconstruct`, `interpolate`.
+    encodes = False
+
+    def __init__(
+        self,
+        nets: Nets,
+        constraints: Sequence[Constraint],
+        optimizers: dict[str, OptimizerFactory],
+        data_shape: Sequence[int],
+        z_dim: int,
+        seed: int = 0,
+        n_critic: int = 5,
+        critic_warmup: dict | None = None,
+    ):
         super().__init__()
-        constraints = build_constraints(cfg["constraint"])
-        asked_norm = cfg["model"].get("critic_norm")
-        cfg = without_batch_norm_under_per_sample_terms(cfg, constraints)
-        self.save_hyperparameters()  # the config as trained, so that a checkpoint rebuilds the same nets
         self.automatic_optimization = False
-        self.cfg = cfg
+        self.generator, self.critic = nets
+        self.constraints = list(constraints)
+        self.optimizer_factories = dict(optimizers)
         self.data_shape = tuple(data_shape)
-        self.z_dim = default_z_dim(cfg["model"], self.data_shape)
-        self.constraints = constraints
-        self.generator, self.critic = build_models(cfg["model"], self.data_shape, self.z_dim, self.critic_outputs())
-        if cfg["model"].get("critic_norm") != asked_norm:  # said once the nets are known to build
-            warnings.warn(
-                "the gradient penalty is per sample, so the critic uses layer norm instead of batch norm "
-                "(Gulrajani et al. 2017, section 4); set model.critic_norm=layer or none to silence this",
-                stacklevel=2,
-            )
-        loss = cfg["loss"]
-        self.n_critic = int(loss["n_critic"])
-        self.warmup = loss.get("critic_warmup") or None
-        self.batch_size = int(cfg["data"]["batch_size"])
-        seeded = torch.Generator().manual_seed(int(cfg.get("seed", 0)))
+        self.z_dim = int(z_dim)
+        self.n_critic = int(n_critic)
+        self.warmup = dict(critic_warmup) if critic_warmup else None
+        seeded = torch.Generator().manual_seed(int(seed))
         self.register_buffer("fixed_z", torch.randn(N_FIXED, self.z_dim, generator=seeded))
-        # What a checkpoint needs beyond weights to resume exactly (ganzoo/resume.py): the run's config as
-        # composed (interpolations kept; set by train.run), the batches drawn so far, and the random state.
-        self.run_config: dict | None = None
-        self.batches_drawn = 0
-        self.resumed_rng: dict | None = None
+        self.batches_drawn = 0  # real batches drawn so far: a checkpoint keeps it so that a resumed run skips them
+        self.trained_steps = 0  # generator iterations behind a loaded checkpoint's weights
+
+    @property
+    def draws_images(self) -> bool:
+        return is_image_shape(self.data_shape)
 
     # ----- what an objective defines -------------------------------------------------------------------------
-    def critic_outputs(self) -> int:
-        """Width of the critic's output: one score, or more for a critic that is also an encoder."""
-        return 1
-
     def critic_loss(self, real: torch.Tensor, fake: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, dict]:
         raise NotImplementedError
 
@@ -103,20 +94,17 @@ class GANObjective(L.LightningModule):
 
     # ----- the loop -------------------------------------------------------------------------------------------
     def training_step(self, dataloader_iter: Iterator) -> None:
-        if self.resumed_rng is not None:  # here, after Lightning has built the data iterator, as in an unbroken run
-            set_rng_state(self.resumed_rng, self.device)
-            self.resumed_rng = None
         step = self.global_step  # generator iterations done before this one
         for _ in range(self.critic_iters(step)):
             real, _, _ = next(dataloader_iter)
             self.batches_drawn += 1
             logs = self.critic_step(real.to(self.device, non_blocking=True))
-        logs.update(self.generator_step())
+        logs.update(self.generator_step(len(real)))
         for constraint in self.constraints:
             logs.update(constraint.logs(step))
         if "train/w_estimate" in logs:
-            self.log("train/w_estimate", logs.pop("train/w_estimate"), prog_bar=True, batch_size=self.batch_size)
-        self.log_dict(logs, batch_size=self.batch_size)
+            self.log("train/w_estimate", logs.pop("train/w_estimate"), prog_bar=True, batch_size=len(real))
+        self.log_dict(logs, batch_size=len(real))
 
     def critic_step(self, real: torch.Tensor) -> dict:
         z = self.sample_z(len(real))
@@ -138,9 +126,9 @@ class GANObjective(L.LightningModule):
         logs["train/critic_loss"] = loss.detach()
         return logs
 
-    def generator_step(self) -> dict:
+    def generator_step(self, batch_size: int) -> dict:
         optimizer = self.optimizers()[1]
-        z = self.sample_z(self.batch_size)
+        z = self.sample_z(batch_size)
         self.critic.requires_grad_(False)  # the generator's update must leave the critic untouched
         loss, logs = self.generator_loss(self.critic_input(self.generator(z)), z)
         optimizer.zero_grad(set_to_none=True)
@@ -151,10 +139,9 @@ class GANObjective(L.LightningModule):
         return logs
 
     def configure_optimizers(self):
-        optim = self.cfg["optim"]
         return [
-            instantiate(optim["critic"])(self.critic.parameters()),
-            instantiate(optim["generator"])(self.generator.parameters()),
+            self.optimizer_factories["critic"](self.critic.parameters()),
+            self.optimizer_factories["generator"](self.generator.parameters()),
         ]
 
     # ----- using a trained model ------------------------------------------------------------------------------
@@ -171,31 +158,3 @@ class GANObjective(L.LightningModule):
             return torch.cat([self.generator(chunk) for chunk in z.split(batch_size)])
         finally:
             self.generator.train(was_training)
-
-    def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["ganzoo"] = {
-            "format": 1,
-            "objective": f"{type(self).__module__}.{type(self).__qualname__}",
-            "config": self.run_config,
-            "batches_drawn": self.batches_drawn,
-            "rng": rng_state(self.device),
-        }
-
-    def on_load_checkpoint(self, checkpoint: dict) -> None:
-        saved = checkpoint.get("ganzoo", {})
-        self.batches_drawn = int(saved.get("batches_drawn", 0))
-        self.resumed_rng = saved.get("rng")
-
-
-def rng_state(device: torch.device) -> dict:
-    """The random state that draws z, the penalty's interpolation weights and instance noise."""
-    state = {"cpu": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def set_rng_state(state: dict, device: torch.device) -> None:
-    torch.set_rng_state(state["cpu"].cpu())
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"].cpu(), device)

@@ -18,9 +18,9 @@ GENERATOR_LOSSES = ("nonsaturating", "minimax")
 
 
 class GAN(GANObjective):
-    def __init__(self, cfg: dict, data_shape):
-        super().__init__(cfg, data_shape)
-        self.generator_form = cfg["loss"].get("generator", "nonsaturating")
+    def __init__(self, *args, generator: str = "nonsaturating", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.generator_form = generator
         if self.generator_form not in GENERATOR_LOSSES:
             raise ConfigError(
                 f"unknown loss.generator '{self.generator_form}': choose one of {', '.join(GENERATOR_LOSSES)}"

@@ -38,12 +38,11 @@ def pearson(z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
 
 
 class OGAN(GANObjective):
-    def __init__(self, cfg: dict, data_shape):
-        super().__init__(cfg, data_shape)
-        self.correlation_weight = float(cfg["loss"].get("correlation_weight", 0.5))
+    encodes = True  # the critic is the encoder: z_dim outputs
 
-    def critic_outputs(self) -> int:
-        return self.z_dim  # the critic is the encoder
+    def __init__(self, *args, correlation_weight: float = 0.5, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.correlation_weight = float(correlation_weight)
 
     def critic_loss(self, real, fake, z):
         fake = fake.detach()

@@ -1,0 +1,72 @@
+"""The one way from a composed config to a trained-or-trainable objective: `build_objective(cfg, data_shape)`.
+
+It builds, in this order, the constraints (conf/constraint), the generator and critic (conf/model, a `_target_`
+builder), lets each constraint wrap the critic once, makes the two optimizer factories (conf/optim) and hands all
+of it to the objective class named by conf/loss. Training (`assemble`) and loading (`checkpoint.load`) both come
+through here, so a checkpoint rebuilds exactly the nets it was trained with.
+
+This is also where nets and constraints meet: a term computed per sample (the gradient penalty) cannot sit on a
+batch-norm critic, since batch norm mixes the samples of a batch (Gulrajani et al. 2017, section 4); such a critic
+gets layer norm instead.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Mapping, Sequence
+
+from hydra.utils import get_class
+from omegaconf import DictConfig, OmegaConf
+
+from ganzoo.constraints import Constraint, build_constraints
+from ganzoo.errors import CheckpointError, ConfigError
+from ganzoo.instantiation import make
+from ganzoo.models import Nets, default_z_dim
+from ganzoo.objectives.base import GANObjective
+
+OBJECTIVES_PACKAGE = "ganzoo.objectives."
+
+
+def objective_class(target: str) -> type[GANObjective]:
+    """The objective a config or checkpoint names; only ganzoo's objectives are ever imported from it."""
+    if not target.startswith(OBJECTIVES_PACKAGE):
+        raise CheckpointError(f"'{target}' is not a ganzoo objective; expected ganzoo.objectives.<name>.<Class>")
+    try:
+        cls = get_class(target)
+    except Exception as err:
+        raise ConfigError(f"cannot import objective '{target}': {err}") from err
+    if not (isinstance(cls, type) and issubclass(cls, GANObjective)):
+        raise ConfigError(f"'{target}' is not a GANObjective")
+    return cls
+
+
+def model_for_constraints(model: Mapping[str, Any], constraints: Sequence[Constraint], announce: bool) -> dict:
+    """The model's settings, with a batch-norm critic switched to layer norm under a per-sample term."""
+    model = dict(model)
+    if model.get("critic_norm") == "batch" and any(c.per_sample for c in constraints):
+        model["critic_norm"] = "layer"
+        if announce:
+            warnings.warn(
+                "the gradient penalty is per sample, so the critic uses layer norm instead of batch norm "
+                "(Gulrajani et al. 2017, section 4); set model.critic_norm=layer or none to silence this",
+                stacklevel=3,
+            )
+    return model
+
+
+def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announce: bool = True) -> GANObjective:
+    """The objective of `cfg` (a composed run config) for data of `data_shape`: (2,) points or (C, H, W) images.
+    `announce=False` keeps quiet about the norm switch (a checkpoint being loaded was told once already)."""
+    cfg = cfg if isinstance(cfg, DictConfig) else OmegaConf.create(cfg)
+    cls = objective_class(cfg.loss._target_)
+    constraints = build_constraints(cfg.constraint)
+    model = model_for_constraints(OmegaConf.to_container(cfg.model, resolve=True), constraints, announce)
+    z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
+    generator, critic = make(
+        model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim, critic_outputs=z_dim if cls.encodes else 1
+    )
+    for constraint in constraints:
+        critic = constraint.wrap_critic(critic)
+    optimizers = {name: make(cfg.optim[name]) for name in ("critic", "generator")}
+    settings = {k: v for k, v in OmegaConf.to_container(cfg.loss, resolve=True).items() if k != "_target_"}
+    return cls(Nets(generator, critic), constraints, optimizers, data_shape, z_dim, seed=int(cfg.seed), **settings)
