@@ -241,3 +241,34 @@ class DoubledCritic(nn.Module):
 class DoubleTheCritic(Constraint):
     def wrap_critic(self, critic: nn.Module) -> nn.Module:
         return DoubledCritic(critic)
+
+
+# ----- WGAN's W estimate, with and without the critic's initial projection ---------------------------------
+class RecordW(L.Callback):
+    def __init__(self):
+        self.w: list[float] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.w.append(float(trainer.callback_metrics["train/w_estimate"]))
+
+
+def w_estimates(overrides: list[str], steps: int, projected: bool = True) -> list[float]:
+    """The W estimate after each of `steps` generator iterations of a clipped WGAN; with projected=False the
+    critic starts from its raw init instead of the projection into [-c, c] (ganzoo's order before 2026-12).
+    Both start training from the same random state."""
+    cfg = ganzoo.compose([*overrides, f"steps={steps}"])
+    L.seed_everything(int(cfg.seed), verbose=False)
+    datamodule = build_datamodule(cfg)
+    datamodule.setup("fit")
+    module = build_objective(cfg, datamodule.shape)
+    if not projected:  # the same build without the clip: its critic has the raw DCGAN init
+        state = torch.get_rng_state()  # training then starts from the same random state in both runs
+        L.seed_everything(int(cfg.seed), verbose=False)
+        raw = build_objective(ganzoo.compose([*overrides, "constraint=none"]), datamodule.shape)
+        module.critic.load_state_dict(raw.critic.state_dict())
+        torch.set_rng_state(state)
+    record = RecordW()
+    trainer = L.Trainer(accelerator="cpu", max_steps=steps, max_epochs=-1, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, callbacks=[record])
+    trainer.fit(module, datamodule=datamodule)
+    return record.w

@@ -16,7 +16,7 @@ class Constraint:
     per_sample = False
 
     def wrap_critic(self, critic: nn.Module) -> nn.Module:
-        """Called once when the nets are built: wrap or re-parametrize the critic (spectral norm, say)."""
+        """Called once when the nets are built: wrap, re-parametrize (spectral norm) or project (clipping) the critic."""
         return critic
 
     def critic_input(self, x: torch.Tensor, step: int) -> torch.Tensor:

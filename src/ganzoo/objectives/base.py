@@ -85,8 +85,8 @@ class GANObjective(L.LightningModule):
         return torch.randn(n, self.z_dim, device=self.device)
 
     def critic_iters(self, step: int) -> int:
-        """n_critic, or the WGAN reference code's warm-up: 100 critic steps for the first 25 generator
-        iterations and on every 500th."""
+        """n_critic, or the WGAN authors' warm-up (loss.critic_warmup): 100 critic steps for the first 25
+        generator iterations and on every 500th."""
         w = self.warmup
         if w and (step < w["first"] or step % w["every"] == 0):
             return int(w["n_critic"])
