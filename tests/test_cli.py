@@ -24,13 +24,13 @@ SHORT = ["steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null"]
 BAD_TRAIN_INPUT = {
     "unknown option": (["loss=wgangp"], "unknown loss 'wgangp': choose one of gan, ogan, wgan, wgan_gp"),
     "unknown key": (["stepz=3"], "stepz"),
-    "steps < 1": (["steps=0"], "steps must be >= 1"),
-    "n_critic < 1": (["loss.n_critic=0"], "loss.n_critic must be >= 1"),
+    "steps < 1": (["steps=0"], "steps must be an integer >= 1 (got 0); e.g. steps=2000"),
+    "n_critic < 1": (["loss.n_critic=0"], "loss.n_critic must be an integer >= 1"),
     "dcgan on toy data": (["model=dcgan", "data=gaussians8"], "use model=mlp for toy data"),
     "image size dcgan cannot take": (["model=dcgan", "data=digits", "data.image_size=48"], "power of two"),
-    "unknown generator loss": (["loss=gan", "loss.generator=saturating"], "choose one of nonsaturating, minimax"),
+    "unknown generator loss": (["loss=gan", "loss.generator=saturating"], "loss.generator must be one of nonsaturating, minimax"),
     "missing checkpoint to resume": (["ckpt_path=/nonexistent/last.ckpt"], "checkpoint not found"),
-    "unknown toy set": (["data.name=gaussians9"], "unknown toy data 'gaussians9': choose one of"),
+    "unknown toy set": (["data.name=gaussians9"], "data.name must be one of gaussians8, gaussians25, swissroll (got gaussians9)"),
     "missing dataset": (["data=mnist", "data.root=/nonexistent/x", "model=dcgan"], "add data.download=true"),
     "a constraint key that moved": (["constraint.weight=5"], "constraint.weight is now constraint.gp.weight"),
 }
@@ -51,7 +51,7 @@ def test_bad_train_input_is_one_line_and_exit_status_2(case, monkeypatch, capsys
 def test_the_real_command_line_prints_one_line_and_no_traceback():
     result = cli(["steps=0"])
     assert result.returncode == 2
-    assert result.stderr.strip() == "ganzoo: error: steps must be >= 1 (got 0); it counts generator iterations, e.g. steps=2000"
+    assert result.stderr.strip() == "ganzoo: error: steps must be an integer >= 1 (got 0); e.g. steps=2000"
     result = cli(["loss=nope"])
     assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
@@ -63,6 +63,19 @@ def test_the_default_command_trains_and_writes_its_run_directory(tmp_path):
     assert "WGANGP ran 3 steps" in result.stdout and str(tmp_path) in result.stdout
     assert (tmp_path / "summary.json").is_file() and (tmp_path / "plots" / "toy_000003.png").is_file()
     assert (tmp_path / ".hydra" / "overrides.yaml").is_file() and (tmp_path / "train.log").is_file()  # all in one place
+
+
+@pytest.mark.slow
+def test_train_log_holds_what_the_console_said_without_lightnings_tips(tmp_path):
+    result = cli(["steps=3", "callbacks.every_n_steps=2", "model.width=16", f"run_dir={tmp_path}"])
+    assert result.returncode == 0, result.stderr
+    log = (tmp_path / "train.log").read_text()
+    for line in (f"ganzoo: training WGANGP on ToyDataModule to step 3 in {tmp_path}", "WGANGP ran 3 steps",
+                 f"run directory: {tmp_path}", f"checkpoint:    {tmp_path / 'checkpoints' / 'last.ckpt'}",
+                 "GPU available"):
+        assert line in log and line in result.stdout, line
+    assert "Tip:" not in result.stdout + result.stderr + log
+    assert result.stdout.count("GPU available") == 1  # Lightning's lines once, not also through its own handler
 
 
 class InterruptAt(L.Callback):

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import ganzoo
+from ganzoo.config import validate
 from ganzoo.constraints import GradientPenalty, InstanceNoise
 from helpers import build, fit, tiny
 
@@ -62,5 +63,5 @@ def test_instance_noise_composes_with_any_objective_and_constraint(run_dir):
 
 
 def test_unknown_schedule_is_a_clear_error():
-    with pytest.raises(ganzoo.ConfigError, match="choose one of linear, exponential"):
-        build(tiny(["constraint=instance_noise", "constraint.instance_noise.schedule=cosine"]))
+    with pytest.raises(ganzoo.ConfigError, match="schedule must be one of linear, exponential"):
+        validate(tiny(["constraint=instance_noise", "constraint.instance_noise.schedule=cosine"]))

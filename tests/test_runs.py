@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 
 import lightning as L
 import pytest
 import torch
 
 import ganzoo
+from ganzoo.callbacks import RunSummary
 from ganzoo.errors import TrainingError
-from helpers import tiny
+from helpers import build, fit, tiny
 
 OBJECTIVES = ["gan", "wgan", "wgan_gp"]
 SHORT = ["steps=4", "callbacks.every_n_steps=2", "loss.critic_warmup=null"]
@@ -131,3 +133,24 @@ def test_a_diverging_run_stops_in_one_line_and_keeps_its_last_finite_checkpoint(
     checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
     assert checkpoint["global_step"] == 3
     assert all(torch.isfinite(tensor).all() for tensor in checkpoint["state_dict"].values())
+
+
+def test_the_last_checkpoint_holds_the_final_step_and_the_summary_names_only_a_written_one(tmp_path):
+    short = ["steps=3", "callbacks.every_n_steps=2", "callbacks.toy_figures.n=100"]
+    summary = ganzoo.train(tiny(short, tmp_path / "saved"))
+    assert torch.load(summary["checkpoint"], weights_only=True)["global_step"] == 3  # not step 2's state
+    summary = ganzoo.train(tiny([*short, "callbacks.last_checkpoint=null"], tmp_path / "none"))
+    assert summary["checkpoint"] is None and not (tmp_path / "none" / "checkpoints" / "last.ckpt").exists()
+    assert json.loads((tmp_path / "none" / "summary.json").read_text())["checkpoint"] is None
+
+
+def test_the_step_rate_is_the_steady_state_one_with_warm_up_iterations_timed_apart(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    module, datamodule = build(tiny(["loss=wgan", "loss.n_critic=1", "loss.critic_warmup.n_critic=20",
+                                     "loss.critic_warmup.first=2", "loss.critic_warmup.every=100"]))
+    summary = RunSummary()
+    fit(module, datamodule, steps=5, callbacks=[summary])
+    assert [len(summary.durations[False]), len(summary.durations[True])] == [3, 2]  # steps 2-4, and 0-1
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert written["seconds_per_step"] == round(statistics.median(summary.durations[False]), 5)
+    assert written["warmup_seconds_per_step"] == round(statistics.median(summary.durations[True]), 5)

@@ -12,6 +12,7 @@ from typing import Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.errors import ConfigError
+from ganzoo.schema import check as check_options
 
 GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks", "metrics", "hparams_search")
 
@@ -105,20 +106,14 @@ def one_line(err: BaseException) -> str:
     text = lines[0] if lines else type(err).__name__
     if "Key '" in str(err) and "is not in struct" in str(err):
         text += " (check the spelling; prefix with + to add a new key)"
+    elif text.startswith("Could not override") and len(lines) > 1:  # the key is absent in this composition
+        text = f"{text.rstrip('.')}: this config has no such key (check the spelling and the chosen group options; {lines[1][0].lower()}{lines[1][1:]})"
     return text
 
 
 def validate(cfg: DictConfig) -> None:
-    """Checks no single library makes: values that would otherwise fail deep inside a training step."""
-    if int(cfg.steps) < 1:
-        raise ConfigError(f"steps must be >= 1 (got {cfg.steps}); it counts generator iterations, e.g. steps=2000")
-    if int(cfg.loss.n_critic) < 1:
-        raise ConfigError(f"loss.n_critic must be >= 1 (got {cfg.loss.n_critic}); the papers use 5 (wgan, wgan_gp) or 1 (gan)")
-    if int(cfg.data.batch_size) < 1:
-        raise ConfigError(f"data.batch_size must be >= 1 (got {cfg.data.batch_size})")
-    z_dim = cfg.model.get("z_dim")
-    if z_dim is not None and int(z_dim) < 1:
-        raise ConfigError(f"model.z_dim must be >= 1 (got {z_dim})")
+    """Every value against its declared type and range (ganzoo/schema.py), before anything is built."""
+    check_options(cfg)
 
 
 def to_plain(cfg: DictConfig) -> dict:

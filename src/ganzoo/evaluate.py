@@ -96,8 +96,9 @@ def run(cfg: DictConfig) -> dict:
 
 def main() -> None:
     from ganzoo.cli import run_entry
+    from ganzoo.config import validate
 
-    run_entry(run, config_name="evaluate")
+    run_entry(run, config_name="evaluate", check=validate)
 
 
 if __name__ == "__main__":

@@ -143,8 +143,9 @@ def run(cfg: DictConfig) -> Path:
 
 def main() -> None:
     from ganzoo.cli import run_entry
+    from ganzoo.config import validate
 
-    run_entry(run, config_name="sample")
+    run_entry(run, config_name="sample", check=validate)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Callbacks read what the modules log and write what a run leaves behind (SPEC section 6)."""
 
+from ganzoo.callbacks.checkpoints import LastCheckpoint
 from ganzoo.callbacks.curves import TrainingCurves
 from ganzoo.callbacks.divergence import DivergenceGuard
 from ganzoo.callbacks.interrupt import SaveOnInterrupt
@@ -12,6 +13,7 @@ from ganzoo.callbacks.toy_figures import ToyFigures
 __all__ = [
     "DivergenceGuard",
     "GeneratorProgressBar",
+    "LastCheckpoint",
     "RunSummary",
     "SampleQuality",
     "SampleSnapshots",

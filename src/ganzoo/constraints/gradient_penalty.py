@@ -10,7 +10,6 @@ from __future__ import annotations
 import torch
 
 from ganzoo.constraints.base import Constraint, Score
-from ganzoo.errors import ConfigError
 
 
 def gradient_norms(score: Score, x: torch.Tensor) -> torch.Tensor:
@@ -23,9 +22,7 @@ def gradient_norms(score: Score, x: torch.Tensor) -> torch.Tensor:
 class GradientPenalty(Constraint):
     per_sample = True
 
-    def __init__(self, weight: float = 10.0):
-        if weight < 0:
-            raise ConfigError(f"constraint.gp.weight must be >= 0 (got {weight}); WGAN-GP uses 10 (0.1 on toy data)")
+    def __init__(self, weight: float = 10.0):  # lambda >= 0, checked with the config (ganzoo/schema.py)
         self.weight = float(weight)
 
     def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]:

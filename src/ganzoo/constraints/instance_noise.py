@@ -14,17 +14,13 @@ import math
 import torch
 
 from ganzoo.constraints.base import Constraint
-from ganzoo.errors import ConfigError
 
 SCHEDULES = ("linear", "exponential")
 
 
 class InstanceNoise(Constraint):
     def __init__(self, sigma: float = 0.1, anneal_steps: int = 1000, schedule: str = "linear"):
-        if schedule not in SCHEDULES:
-            raise ConfigError(f"unknown constraint.instance_noise.schedule '{schedule}': choose one of {', '.join(SCHEDULES)}")
-        if sigma < 0 or anneal_steps < 1:
-            raise ConfigError(f"instance noise needs sigma >= 0 and anneal_steps >= 1 (got {sigma}, {anneal_steps})")
+        # schedule in SCHEDULES, sigma >= 0, anneal_steps >= 1: checked with the config (ganzoo/schema.py)
         self.sigma0, self.anneal_steps, self.schedule = float(sigma), int(anneal_steps), schedule
 
     def sigma(self, step: int) -> float:

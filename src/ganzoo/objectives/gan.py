@@ -11,20 +11,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ganzoo.errors import ConfigError
 from ganzoo.objectives.base import GANObjective
-
-GENERATOR_LOSSES = ("nonsaturating", "minimax")
 
 
 class GAN(GANObjective):
     def __init__(self, *args, generator: str = "nonsaturating", **kwargs):
         super().__init__(*args, **kwargs)
-        self.generator_form = generator
-        if self.generator_form not in GENERATOR_LOSSES:
-            raise ConfigError(
-                f"unknown loss.generator '{self.generator_form}': choose one of {', '.join(GENERATOR_LOSSES)}"
-            )
+        self.generator_form = generator  # nonsaturating | minimax, checked with the config (ganzoo/schema.py)
 
     def critic_loss(self, real, fake, z):
         f_real, f_fake = self.critic_score(real), self.critic_score(fake)
