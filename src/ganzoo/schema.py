@@ -208,8 +208,7 @@ def values(tree: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
             continue
         key = f"{prefix}.{name}" if prefix else str(name)
         yield key, value
-        rule = rule_for(key)
-        if isinstance(value, dict) and not (rule and rule.kind == "node" and key.endswith("feature_extractor")):
+        if isinstance(value, dict):
             yield from values(value, key)
 
 
