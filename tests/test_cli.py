@@ -172,9 +172,12 @@ def run_module_in_a_fresh_python(module: str, args: list[str]) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("args, status", [(["loss=wgangp"], "2"), (["steps=0"], "2"), (["--help"], "0")])
-def test_a_command_line_mistake_and_help_are_answered_before_torch_is_imported(args, status):
-    assert run_module_in_a_fresh_python("ganzoo.train", args) == [status, "False", "False"]
+@pytest.mark.parametrize("module, args, status", [
+    ("ganzoo.train", ["loss=wgangp"], "2"), ("ganzoo.train", ["steps=0"], "2"), ("ganzoo.train", ["--help"], "0"),
+    ("ganzoo.sample", ["ckpt=x.ckpt", "n=0"], "2"), ("ganzoo.evaluate", ["n=abc"], "2"),
+])
+def test_a_command_line_mistake_and_help_are_answered_before_torch_is_imported(module, args, status):
+    assert run_module_in_a_fresh_python(module, args) == [status, "False", "False"]
 
 
 @pytest.mark.slow
@@ -184,7 +187,7 @@ def test_importing_ganzoo_leaves_the_matplotlib_backend_and_warning_filters_alon
         "matplotlib.use('svg')\n"
         "import warnings, torch, lightning.pytorch, matplotlib.pyplot as plt\n"
         "before = list(warnings.filters)\n"
-        "import ganzoo, ganzoo.train, ganzoo.assemble, ganzoo.sample, ganzoo.evaluate\n"
+        "import ganzoo, ganzoo.train, ganzoo.assemble, ganzoo.sampling, ganzoo.evaluation\n"
         "from ganzoo.plots import toy_plot\n"
         f"toy_plot(torch.randn(9, 2), torch.randn(9, 2), None, {str(tmp_path / 'toy.png')!r})\n"
         "print(matplotlib.get_backend(), warnings.filters == before, plt.get_fignums())\n"

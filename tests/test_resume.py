@@ -132,3 +132,8 @@ def test_a_run_of_format_1_resumes_and_goes_on(tmp_path):
                                            "callbacks.last_checkpoint.enable_version_counter=false"]))
     assert summary["steps"] == 4 and Path(summary["run_dir"]) == tmp_path
     assert torch.load(ckpt, weights_only=True)["ganzoo"]["format"] == 2
+
+
+def test_a_sweep_cannot_resume_one_checkpoint(tmp_path):
+    done = cli(["-m", f"ckpt_path={tmp_path / 'checkpoints' / 'last.ckpt'}", "steps=3,4", f"hydra.sweep.dir={tmp_path / 'sweep'}"])
+    assert done.returncode == 2 and "ckpt_path resumes one run; drop -m" in done.stderr.strip().splitlines()[-1]
