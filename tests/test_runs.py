@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import ganzoo
+from ganzoo.assemble import build_datamodule
 from ganzoo.callbacks import RunSummary
 from ganzoo.errors import TrainingError
 from helpers import build, fit, tiny
@@ -154,3 +155,11 @@ def test_the_step_rate_is_the_steady_state_one_with_warm_up_iterations_timed_apa
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["seconds_per_step"] == round(statistics.median(summary.durations[False]), 5)
     assert written["warmup_seconds_per_step"] == round(statistics.median(summary.durations[True]), 5)
+
+
+def test_a_null_progress_entry_switches_the_bar_off(tmp_path):
+    from ganzoo.assemble import build_callbacks, build_trainer
+
+    cfg = tiny(["callbacks.progress=null"], tmp_path)
+    trainer = build_trainer(cfg, build_callbacks(cfg, build_datamodule(cfg)))
+    assert trainer.progress_bar_callback is None  # not Lightning's own bar in its place

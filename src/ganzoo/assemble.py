@@ -11,6 +11,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ganzoo.callbacks import RunSummary, SampleQuality
@@ -161,4 +162,6 @@ def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callba
 
 def build_trainer(cfg: DictConfig, callbacks: list[L.Callback]) -> L.Trainer:
     logger = make(cfg.logger) if cfg.get("logger") else False  # logger=none: an empty config
-    return make(cfg.trainer, callbacks=callbacks, logger=logger, default_root_dir=cfg.run_dir)
+    # callbacks.progress=null switches the bar off rather than letting Lightning add its own (rich's, if installed)
+    bar = cfg.trainer.get("enable_progress_bar", True) and any(isinstance(c, ProgressBar) for c in callbacks)
+    return make(cfg.trainer, callbacks=callbacks, logger=logger, default_root_dir=cfg.run_dir, enable_progress_bar=bar)
