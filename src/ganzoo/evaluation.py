@@ -15,7 +15,7 @@ from ganzoo.errors import ConfigError
 from ganzoo.instantiation import make
 from ganzoo.metrics.features import build_extractor
 from ganzoo.metrics.images import ImageMetrics, enabled, generated_batches
-from ganzoo.metrics.reference import dataset_features, folder_batches, folder_images
+from ganzoo.metrics.reference import dataset_features, folder_batches, folder_images, in_progress
 
 
 def default_out(cfg: DictConfig, n: int) -> Path:
@@ -54,12 +54,12 @@ def evaluate(cfg: DictConfig) -> dict:
         elif module is not None:
             datamodule = make(module.run_config.data)
             n_real = int(settings.n_real or n)
-            features, source = dataset_features(metrics, datamodule, n_real, batch_size, settings.cache_dir)
+            features, source = dataset_features(metrics, datamodule, n_real, batch_size, settings.cache_dir, progress=True)
             data = module.run_config.data._target_.rsplit(".", 1)[-1]
             reference = {"data": data, "shape": list(datamodule.shape), "images": len(features), "features": source}
         metrics.set_reference(features)
     if module is not None:
-        figures = metrics(generated_batches(module, n, int(cfg.seed), batch_size))
+        figures = metrics(in_progress(generated_batches(module, n, int(cfg.seed), batch_size), n, batch_size, ", ".join(names)))
         generated = {"checkpoint": str(Path(cfg.ckpt).resolve()), "steps": module.trained_steps, "images": n, "seed": int(cfg.seed)}
     else:
         images = folder_images(cfg.input)

@@ -20,7 +20,7 @@ from ganzoo.instantiation import make
 from ganzoo.metrics import EVAL_SEED
 from ganzoo.metrics.features import build_extractor
 from ganzoo.metrics.images import FIDELITY_SEED, ImageMetrics, generated_batches
-from ganzoo.metrics.reference import DEFAULT_CACHE, dataset_features
+from ganzoo.metrics.reference import DEFAULT_CACHE, dataset_features, in_progress
 
 
 class SampleQuality(L.Callback):
@@ -75,12 +75,15 @@ class SampleQuality(L.Callback):
         metrics.extractor.to(pl_module.device)
         if metrics.needs_reference and not metrics.metrics.keys() & {"fid", "kid"}:
             features, _ = dataset_features(
-                metrics, trainer.datamodule, self.n_real, self.batch_size, self.cache_dir, write=trainer.is_global_zero
+                metrics, trainer.datamodule, self.n_real, self.batch_size, self.cache_dir, write=trainer.is_global_zero,
+                progress=trainer.is_global_zero,
             )
             metrics.set_reference(features)
         rank, world = trainer.global_rank, trainer.world_size
         share = self.n_samples // world + (rank < self.n_samples % world)
-        return metrics(generated_batches(pl_module, share, EVAL_SEED + 1_000_003 * rank, self.batch_size))
+        batches = generated_batches(pl_module, share, EVAL_SEED + 1_000_003 * rank, self.batch_size)
+        what = f"{', '.join(self.names)} at step {trainer.global_step}"
+        return metrics(in_progress(batches, share, self.batch_size, what, shown=trainer.is_global_zero))
 
     def teardown(self, trainer, pl_module, stage: str) -> None:
         if self.metrics is not None:

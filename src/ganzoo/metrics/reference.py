@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import torch
 from torch.utils.data import DataLoader
 from torch_fidelity.datasets import ImagesPathDataset, TransformPILtoRGBTensor
 from torch_fidelity.utils import glob_samples_paths
+from tqdm import tqdm
 
 from ganzoo.data.files import IMAGE_SUFFIXES
 from ganzoo.errors import DataError
@@ -40,15 +42,24 @@ def cache_path(cache_dir: str | Path, datamodule, n: int, extractor_identity: st
     return Path(cache_dir).expanduser() / f"{name}_{size}_n{n}_{digest}.pt"
 
 
-def dataset_features(metrics, datamodule, n: int, batch_size: int, cache_dir: str | Path | None, write: bool = True) -> tuple[torch.Tensor, str]:
+def in_progress(batches: Iterable[torch.Tensor], images: int, batch_size: int, what: str, shown: bool = True) -> Iterator[torch.Tensor]:
+    """The batches, with a progress bar in images (a metrics pass on 10,000 images takes minutes on a CPU)."""
+    with tqdm(total=images, desc=what, unit="img", leave=False, file=sys.stdout, disable=not shown) as bar:
+        for batch in batches:
+            yield batch
+            bar.update(len(batch))
+
+
+def dataset_features(metrics, datamodule, n: int, batch_size: int, cache_dir: str | Path | None, write: bool = True,
+                     progress: bool = False) -> tuple[torch.Tensor, str]:
     """Pool features of n real images of `datamodule`, from the cache when there; returns (features, source).
 
-    `write` is False on every rank but 0, so that one process alone writes the file."""
+    `write` is False on every rank but 0, so that one process alone writes the file; `progress` shows a bar."""
     path = cache_path(cache_dir, datamodule, n, metrics.settings()["feature_extractor"]) if cache_dir else None
     if path is not None and path.is_file():
         return torch.load(path, map_location="cpu", weights_only=True)["features"], str(path)
     real = datamodule.real_samples(n, torch.Generator().manual_seed(REAL_SEED))
-    features = metrics.features(real.split(batch_size))
+    features = metrics.features(in_progress(real.split(batch_size), len(real), batch_size, "reference features", progress))
     if path is not None and write:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".tmp")
