@@ -76,6 +76,8 @@ def test_train_log_holds_what_the_console_said_without_lightnings_tips(tmp_path)
                  "GPU available"):
         assert line in log and line in result.stdout, line
     assert "Tip:" not in result.stdout + result.stderr + log
+    assert "steps: 100%" in result.stdout and "| 3/3 [" in result.stdout  # one bar, in generator iterations
+    assert "Training:" not in result.stdout and "Epoch 0" not in result.stdout  # not Lightning's per-epoch bars
     assert result.stdout.count("GPU available") == 1  # Lightning's lines once, not also through its own handler
 
 

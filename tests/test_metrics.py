@@ -81,10 +81,12 @@ METRIC_RUN = ["loss=wgan", "data=digits", "model=dcgan", "steps=2", "callbacks.e
 
 
 @pytest.mark.slow
-def test_training_logs_fid_is_kid_keeps_best_by_fid_and_never_saves_inception(run_dir, weights, tmp_path):
+def test_training_logs_fid_is_kid_keeps_best_by_fid_and_never_saves_inception(run_dir, weights, tmp_path, capsys):
     cache = tmp_path / "cache"
     cfg = tiny([*METRIC_RUN, "metrics=[fid,is,kid]", f"metrics.inception_weights={weights}", f"metrics.cache_dir={cache}"], run_dir)
     summary = ganzoo.train(cfg)
+    shown = capsys.readouterr().out
+    assert "reference features" in shown and "fid, is, kid at step 2" in shown  # a metrics pass shows its progress
     assert {"val/fid", "val/is", "val/kid"} <= set(summary["figures"])
     with open(run_dir / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
