@@ -4,13 +4,11 @@ constraints by `objectives.build_objective`. This module only decides what goes 
 
 from __future__ import annotations
 
-import os
 import warnings
 from datetime import datetime
 from pathlib import Path
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -20,11 +18,11 @@ from ganzoo.checkpoint import read as read_checkpoint
 from ganzoo.config import to_plain, validate
 from ganzoo.console import run_logging, say
 from ganzoo.data import GANDataModule
-from ganzoo.errors import ConfigError
 from ganzoo.instantiation import make
+from ganzoo.memory import check_batch_fits_memory
 from ganzoo.metrics.images import METRICS as METRIC_NAMES
 from ganzoo.metrics.images import enabled as enabled_metrics
-from ganzoo.objectives import GANObjective, build_objective
+from ganzoo.objectives import build_objective
 
 # Lightning's advice that does not apply to ganzoo's loop, silenced around `fit` only (never process-wide):
 IRRELEVANT_WARNINGS = (
@@ -65,52 +63,6 @@ def train(cfg: DictConfig) -> dict:
             logger.log_hyperparams(to_plain(cfg))
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     return next((c.summary for c in callbacks if isinstance(c, RunSummary)), {})
-
-
-def activation_bytes_per_sample(module: GANObjective) -> int:
-    """Bytes of the outputs of every layer of both nets for one sample (measured on a batch of two, in eval mode
-    and with z of its own, so that neither batch-norm statistics nor training's random stream move)."""
-    outputs: list[torch.Tensor] = []  # kept alive, so that equal storage means an in-place layer, not reuse
-
-    def record(_module, _inputs, output):
-        if isinstance(output, torch.Tensor):
-            outputs.append(output)
-
-    leaves = [m for net in (module.generator, module.critic) for m in net.modules() if not list(m.children())]
-    hooks = [m.register_forward_hook(record) for m in leaves]
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            module.critic(module.generator(torch.randn(2, module.z_dim, generator=torch.Generator().manual_seed(0))))
-    finally:
-        module.train(was_training)
-        for hook in hooks:
-            hook.remove()
-    sizes = {t.untyped_storage().data_ptr(): t.numel() * t.element_size() for t in outputs}
-    return sum(sizes.values()) // 2
-
-
-def device_memory(accelerator: str) -> tuple[int, str]:
-    """Total memory of the device a run will train on (the first GPU, or this machine's RAM), and its name."""
-    if accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available():
-        return torch.cuda.get_device_properties(0).total_memory, torch.cuda.get_device_name(0)
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "this machine's memory"
-
-
-def check_batch_fits_memory(module: GANObjective, datamodule: GANDataModule, accelerator: str) -> None:
-    """A batch whose activations cannot fit the device's memory is refused before anything is allocated. A critic
-    step keeps the activations of a real and a generated batch (three with a gradient penalty's interpolates) for
-    its backward pass: six times one pass of both nets is a floor, not an estimate of the peak."""
-    batch = datamodule.batch_size
-    needed = 6 * batch * activation_bytes_per_sample(module)
-    total, device = device_memory(accelerator)
-    if needed > total:
-        usual = 64 if datamodule.is_image_data else 256
-        raise ConfigError(
-            f"data.batch_size={batch} needs at least {needed / 2**30:.0f} GiB for the nets' activations, more than "
-            f"the {total / 2**30:.0f} GiB of {device}; use a smaller batch, e.g. data.batch_size={usual}"
-        )
 
 
 def resolve_run_dir(cfg: DictConfig) -> Path:
