@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ganzoo.callbacks.sweep_summary import write_summary
+from ganzoo.callbacks.sweep_summary import summarize, sweep_points, write_summary
 from ganzoo.config import compose
 from ganzoo.errors import ConfigError
 from helpers import cli
@@ -33,6 +33,22 @@ def test_a_sweep_ends_with_a_table_of_its_jobs(tmp_path):
         assert float(row["val/w1"]) == figures["val/w1"] and row["steps"] == "2"
     table = (sweep_dir / "sweep_summary.md").read_text()
     assert table.splitlines()[0].startswith("| job | loss |") and table in done.stdout
+    assert (sweep_dir / "sweep_summary.png").stat().st_size > 0  # val/w1 against loss, with the csv logger
+
+
+def test_the_sweep_plot_has_one_panel_per_swept_parameter_and_one_point_per_job(tmp_path):
+    jobs = [("gan", "1e-4", 0, 0.3), ("gan", "1e-4", 1, 0.5), ("wgan", "1e-4", 0, 0.2), ("wgan", "1e-4", 1, 0.25),
+            ("gan", "1e-3", 0, 0.9)]
+    for job, (loss, lr, seed, w1) in enumerate(jobs):
+        (tmp_path / str(job) / ".hydra").mkdir(parents=True)
+        (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(f"- loss={loss}\n- optim.critic.lr={lr}\n- seed={seed}\n")
+        summary = {"steps": 2, "seconds_per_step": 0.5, "main_metric": "val/w1", "figures": {"val/w1": w1}}
+        (tmp_path / str(job) / "summary.json").write_text(json.dumps(summary))
+    points = sweep_points(summarize(tmp_path), "val/w1")
+    assert points == {"loss": {"gan": [0.3, 0.5, 0.9], "wgan": [0.2, 0.25]},
+                      "optim.critic.lr": {"1e-4": [0.3, 0.5, 0.2, 0.25], "1e-3": [0.9]}}  # seeds are the spread
+    write_summary(tmp_path)
+    assert (tmp_path / "sweep_summary.png").stat().st_size > 0
 
 
 def test_a_job_that_left_no_summary_is_listed_as_failed(tmp_path):

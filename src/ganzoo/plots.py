@@ -71,6 +71,30 @@ def curves_plot(history: dict[str, tuple[list[int], list[float]]], path: Path) -
     return _save(fig, path)
 
 
+def sweep_plot(points: dict[str, dict[str, list[float]]], metric: str, path: Path) -> Path:
+    """One panel per swept parameter: the metric of every job against the parameter's value, and the means."""
+    fig = Figure(figsize=(4.5 * len(points), 3.4))
+    axes = fig.subplots(1, len(points), squeeze=False)[0]
+    for ax, (name, by_value) in zip(axes, points.items()):
+        labels = list(by_value)
+        if all(_is_number(label) for label in labels):
+            labels.sort(key=float)
+        for x, label in enumerate(labels):
+            ax.scatter([x] * len(by_value[label]), by_value[label], s=18, c="tab:blue", alpha=0.7)
+        ax.plot(range(len(labels)), [sum(by_value[v]) / len(by_value[v]) for v in labels], c="tab:orange", lw=1)
+        ax.set_xticks(range(len(labels)), labels, rotation=30 if max(map(len, labels)) > 6 else 0)
+        ax.set(xlabel=name, ylabel=metric, title=f"{metric} against {name}")
+    return _save(fig, path)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _save(fig: Figure, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

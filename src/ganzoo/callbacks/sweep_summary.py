@@ -1,7 +1,9 @@
 """At the end of a Hydra multirun, one table of every job: its overrides and its final figures.
 
 `python -m ganzoo.train -m loss=gan,wgan,wgan_gp data=gaussians25` ends with the table on the console and in
-<sweep dir>/sweep_summary.csv and sweep_summary.md. It is a Hydra callback (conf/train.yaml, hydra.callbacks)
+<sweep dir>/sweep_summary.csv and sweep_summary.md, and a plot of the jobs' main figure (val/w1 on toy data, val/fid
+with FID on) against each swept parameter in sweep_summary.png: one point per job, so that jobs differing only in
+their seed show the spread, and a line through the means. It is a Hydra callback (conf/train.yaml, hydra.callbacks)
 that reads each job's .hydra/overrides.yaml and summary.json, so it works with any launcher whose jobs write
 to a shared disk (basic, joblib, submitit). A job that left no summary.json is listed as failed.
 """
@@ -15,6 +17,8 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
+
+from ganzoo.plots import sweep_plot
 
 
 def job_dirs(sweep_dir: Path) -> list[Path]:
@@ -60,12 +64,40 @@ def markdown(rows: list[dict[str, Any]], names: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def main_metric(sweep_dir: Path) -> str | None:
+    """The figure the jobs name as their main one (summary.json's main_metric)."""
+    for job in job_dirs(sweep_dir):
+        summary_file = job / "summary.json"
+        if summary_file.is_file():
+            name = json.loads(summary_file.read_text()).get("main_metric")
+            if name:
+                return name
+    return None
+
+
+def sweep_points(rows: list[dict[str, Any]], metric: str) -> dict[str, dict[str, list[float]]]:
+    """For each swept parameter (a setting whose value differs between jobs; the seed is the spread, not a
+    parameter): its values, each with the metric of every job that had it."""
+    settings = [k for k in columns(rows) if "/" not in k and k not in ("job", "steps", "ms_per_step", "seed")]
+    done = [row for row in rows if row.get(metric) is not None]
+    points: dict[str, dict[str, list[float]]] = {}
+    for key in settings:
+        if len({str(row.get(key)) for row in done}) > 1:
+            for row in done:
+                points.setdefault(key, {}).setdefault(str(row.get(key)), []).append(float(row[metric]))
+    return points
+
+
 def write_summary(sweep_dir: str | Path) -> str:
-    """Write sweep_summary.csv and .md into `sweep_dir`; return the markdown table ('' when no job ran)."""
+    """Write sweep_summary.csv, .md and .png into `sweep_dir`; return the markdown table ('' when no job ran)."""
     sweep_dir = Path(sweep_dir)
     rows = summarize(sweep_dir)
     if not rows:
         return ""
+    metric = main_metric(sweep_dir)
+    points = sweep_points(rows, metric) if metric else {}
+    if points:
+        sweep_plot(points, metric, sweep_dir / "sweep_summary.png")
     names = columns(rows)
     with open(sweep_dir / "sweep_summary.csv", "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=names)
