@@ -272,3 +272,52 @@ def w_estimates(overrides: list[str], steps: int, projected: bool = True) -> lis
                         enable_progress_bar=False, enable_model_summary=False, callbacks=[record])
     trainer.fit(module, datamodule=datamodule)
     return record.w
+
+
+# ----- what an offline W&B run wrote ----------------------------------------------------------------------------
+def wandb_records(run_dir: Path) -> list:
+    """The records of an offline W&B run's .wandb file, as wandb's protobuf messages.
+
+    wandb 0.31 reads these files in its Go core only, so here is the file format: a 7-byte header (":W&B", a magic
+    number, a version), then LevelDB's log format: 32 KiB blocks of records, each a 7-byte header (CRC, length,
+    kind: 1 whole, 2 first, 3 middle, 4 last part) and its bytes; a record is a wandb_internal_pb2.Record."""
+    import struct
+
+    from wandb.proto import wandb_internal_pb2
+
+    data = run_dir.glob("run-*.wandb").__next__().read_bytes()
+    assert data[:4] == b":W&B"
+    block, position, records, parts = 32768, 7, [], b""
+    while position + 7 <= len(data):
+        left = block - position % block
+        if left < 7:  # a block's tail too short for a header is padding
+            position += left
+            continue
+        _, length, kind = struct.unpack("<IHB", data[position : position + 7])
+        if kind == 0:
+            position += left
+            continue
+        payload, position = data[position + 7 : position + 7 + length], position + 7 + length
+        parts = payload if kind in (1, 2) else parts + payload
+        if kind in (1, 4):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(parts)
+            records.append(record)
+    return records
+
+
+def wandb_run(run_dir: Path) -> dict:
+    """The run (id, group, name, tags), its config (flat, as logged) and its history rows of one offline W&B run."""
+    import json
+
+    out: dict = {"config": {}, "history": []}
+    for record in wandb_records(run_dir):
+        kind = record.WhichOneof("record_type")
+        if kind == "run":
+            run = record.run
+            out.update(id=run.run_id, group=run.run_group, name=run.display_name, tags=list(run.tags))
+        elif kind == "config":
+            out["config"].update({item.key or ".".join(item.nested_key): json.loads(item.value_json) for item in record.config.update})
+        elif kind == "history":
+            out["history"].append({item.key or ".".join(item.nested_key): json.loads(item.value_json) for item in record.history.item})
+    return out

@@ -14,7 +14,7 @@ import ganzoo
 from ganzoo.assemble import build_datamodule
 from ganzoo.callbacks import RunSummary
 from ganzoo.errors import TrainingError
-from helpers import build, fit, tiny
+from helpers import build, fit, tiny, wandb_run
 
 OBJECTIVES = ["gan", "wgan", "wgan_gp"]
 SHORT = ["steps=4", "callbacks.every_n_steps=2", "loss.critic_warmup=null"]
@@ -95,6 +95,11 @@ def test_wandb_offline_runs_without_an_account(run_dir, monkeypatch):
     runs = list((run_dir / "wandb").glob("offline-run-*"))
     assert runs and list(runs[0].glob("*.wandb"))
     assert list((runs[0] / "files" / "media" / "images").glob("samples_*.png"))
+    run = wandb_run(runs[0])  # what the .wandb file holds
+    assert run["config"]["loss._target_"] == "ganzoo.objectives.wgan_gp.WGANGP" and run["config"]["data.batch_size"] == 16
+    assert run["tags"] == ["WGANGP", "dcgan", "digits"]
+    steps = sorted({row["trainer/global_step"] for row in run["history"] if "train/w_estimate" in row})
+    assert steps == [0, 1, 2, 3]  # the step axis counts generator iterations (SHORT: steps=4)
 
 
 def test_evaluation_leaves_training_unchanged(tmp_path):

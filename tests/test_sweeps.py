@@ -13,7 +13,7 @@ import yaml
 from ganzoo.callbacks.sweep_summary import summarize, sweep_points, write_summary
 from ganzoo.config import compose
 from ganzoo.errors import ConfigError
-from helpers import cli
+from helpers import cli, wandb_run
 
 TINY_SWEEP = ["-m", "loss=gan,wgan", "steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null",
               "model.width=32", "data.batch_size=16", "callbacks.toy_figures.n=100"]
@@ -49,6 +49,23 @@ def test_the_sweep_plot_has_one_panel_per_swept_parameter_and_one_point_per_job(
                       "optim.critic.lr": {"1e-4": [0.3, 0.5, 0.2, 0.25], "1e-3": [0.9]}}  # seeds are the spread
     write_summary(tmp_path)
     assert (tmp_path / "sweep_summary.png").stat().st_size > 0
+
+
+def test_each_job_of_a_sweep_is_a_wandb_run_of_its_own_in_the_sweeps_group(tmp_path, monkeypatch):
+    # Lightning's WandbLogger leaves its run open, and the next job in the process logged into it: one run held
+    # every job's history, in job 0's folder.
+    sweep_dir = tmp_path / "sweep"
+    done = cli([*TINY_SWEEP, "logger=wandb", "logger.offline=true", f"hydra.sweep.dir={sweep_dir}"],
+               env={"WANDB_MODE": "offline", "WANDB_SILENT": "true"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = {job: list((sweep_dir / job / "wandb").glob("offline-run-*")) for job in ("0", "1")}
+    assert [len(found) for found in runs.values()] == [1, 1]
+    first, second = (wandb_run(runs[job][0]) for job in ("0", "1"))
+    assert first["id"] != second["id"] and first["group"] == second["group"] == str(sweep_dir)
+    assert first["name"].startswith("loss=gan,") and second["name"].startswith("loss=wgan,")
+    for run, objective in ((first, "GAN"), (second, "WGAN")):
+        assert run["config"]["loss._target_"].endswith(f".{objective}")
+        assert sorted(r["trainer/global_step"] for r in run["history"] if "train/critic_loss" in r) == [0, 1]
 
 
 def test_a_job_that_left_no_summary_is_listed_as_failed(tmp_path):

@@ -1,4 +1,7 @@
-"""Lightning's CSV logger, except that a resumed run continues its metrics.csv instead of starting it over.
+"""ganzoo's loggers: Lightning's CSV logger continuing metrics.csv on resume, and Lightning's W&B logger made for
+GAN runs and sweeps.
+
+CSV: a resumed run continues its metrics.csv instead of starting it over.
 
 Lightning's writer deletes an existing metrics.csv when it starts. Here the rows are read first, and those that
 the checkpointed run had logged by its checkpoint are written back before the first new row: training figures
@@ -10,9 +13,12 @@ the resumed run repeats, and are replaced by its own.
 from __future__ import annotations
 
 import csv
+from typing import Any, Mapping
 
 from lightning.pytorch.loggers import CSVLogger as LightningCSVLogger
+from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from lightning.pytorch.loggers.csv_logs import ExperimentWriter
+from lightning.pytorch.utilities import rank_zero_only
 
 
 class ContinuingWriter(ExperimentWriter):
@@ -57,3 +63,64 @@ class CSVLogger(LightningCSVLogger):
             self._fs.makedirs(self.root_dir, exist_ok=True)
             self._experiment = ContinuingWriter(self.log_dir, self.resume_step)
         return self._experiment
+
+
+def flatten(tree: Mapping, prefix: str = "") -> dict[str, Any]:
+    """{"constraint": {"gp": {"weight": 10}}} -> {"constraint.gp.weight": 10}."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+def run_tags(config: Mapping) -> list[str]:
+    """The objective, model and data of a run config, e.g. WGANGP, dcgan, digits."""
+    loss, model, data = (config.get(group) or {} for group in ("loss", "model", "data"))
+    objective = str(loss.get("_target_", "")).rsplit(".", 1)[-1]  # ganzoo.objectives.wgan.WGAN -> WGAN
+    architecture = str(model.get("_target_", "")).rsplit(".", 2)[-2:][0]  # ganzoo.models.dcgan.build -> dcgan
+    dataset = data.get("name") or str(data.get("_target_", "")).rsplit(".", 1)[-1].removesuffix("DataModule").lower()
+    return [tag for tag in (objective, architecture, str(dataset)) if tag]
+
+
+def multirun_job() -> tuple[str, str] | None:
+    """In a Hydra multirun job: (the sweep directory, the job's overrides as one string); else None."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return None
+    hydra = HydraConfig.get()
+    return str(hydra.sweep.dir), ",".join(hydra.overrides.task) or str(hydra.job.num)
+
+
+class WandbLogger(LightningWandbLogger):
+    """Lightning's W&B logger, with
+    - the run's composed config flattened (`loss._target_`, `constraint.gp.weight` ...), so that W&B's run table
+      filters and groups on any key, and tags from its objective, model and data;
+    - in a Hydra multirun, each job a run of its own, grouped by the sweep directory and named by the job's
+      overrides: the run is finished when the job ends (Lightning's logger leaves it open, and the next job in the
+      same process would log into it).
+    Every figure's step axis is Lightning's `trainer/global_step`, which in ganzoo counts generator iterations."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        job = multirun_job()
+        if job is not None:
+            kwargs["group"] = kwargs.get("group") or job[0]
+            kwargs["name"] = kwargs.get("name") or job[1]
+        super().__init__(*args, **kwargs)
+
+    @rank_zero_only
+    def log_hyperparams(self, params: Mapping) -> None:
+        params = dict(params)
+        self.experiment.config.update(flatten(params), allow_val_change=True)
+        self.experiment.tags = tuple(dict.fromkeys([*(self.experiment.tags or ()), *run_tags(params)]))
+
+    @rank_zero_only
+    def finalize(self, status: str) -> None:
+        super().finalize(status)
+        if self._experiment is not None:
+            self._experiment.finish(exit_code=0 if status == "success" else 1)

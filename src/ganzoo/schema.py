@@ -142,6 +142,7 @@ OPTIONS: dict[str, Rule] = {
     "logger.save_dir": Str("outputs", nullable=True),  # ${run_dir}: null until the run directory is chosen
     "logger.name": Str("my_run", nullable=True),
     "logger.project": Str("ganzoo"),
+    "logger.group": Str("my_sweep", nullable=True),
     "logger.offline": BOOL,
     "logger.log_model": Choice(False, True, "all"),
     "logger.default_hp_metric": BOOL,
