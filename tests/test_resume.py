@@ -13,7 +13,7 @@ import torch
 
 import ganzoo
 from ganzoo.errors import ConfigError
-from helpers import cli, tiny
+from helpers import cli, tiny, wandb_run
 
 EVERY_2 = ["callbacks.every_n_steps=2", "loss.critic_warmup=null", "callbacks.toy_figures.n=100"]
 RUNS = {
@@ -137,3 +137,35 @@ def test_a_run_of_format_1_resumes_and_goes_on(tmp_path):
 def test_a_sweep_cannot_resume_one_checkpoint(tmp_path):
     done = cli(["-m", f"ckpt_path={tmp_path / 'checkpoints' / 'last.ckpt'}", "steps=3,4", f"hydra.sweep.dir={tmp_path / 'sweep'}"])
     assert done.returncode == 2 and "ckpt_path resumes one run; drop -m" in done.stderr.strip().splitlines()[-1]
+
+
+def tensorboard_steps(run_dir: Path, tag: str) -> list[int]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir / "tensorboard"))
+    events.Reload()
+    return [event.step for event in events.Scalars(tag)]
+
+
+@pytest.mark.slow
+def test_a_resume_continues_the_tensorboard_curves_with_no_step_twice(tmp_path):
+    run_dir, ckpt = tmp_path / "run", tmp_path / "run" / "checkpoints" / "last.ckpt"
+    ganzoo.train(tiny(["logger=tensorboard", "steps=2", *EVERY_2], run_dir))
+    shutil.copy(ckpt, tmp_path / "step2.ckpt")
+    ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=3"]))  # logs step 2, then stops: a tail past step 2
+    shutil.copy(tmp_path / "step2.ckpt", ckpt)
+    ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=4"]))  # resumed from step 2 again
+    assert tensorboard_steps(run_dir, "train/critic_loss") == [0, 1, 2, 3]
+
+
+@pytest.mark.slow
+def test_a_resume_logs_into_the_same_wandb_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    run_dir = tmp_path / "run"
+    ganzoo.train(tiny(["logger=wandb", "logger.offline=true", "steps=2", *EVERY_2], run_dir))
+    ganzoo.train(ganzoo.compose([f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}", "steps=4"]))
+    first, resumed = (wandb_run(path) for path in sorted((run_dir / "wandb").glob("offline-run-*")))
+    assert first["id"] == resumed["id"]  # `wandb sync` uploads both parts into one run
+    steps = [sorted({r["trainer/global_step"] for r in run["history"] if "train/critic_loss" in r}) for run in (first, resumed)]
+    assert steps == [[0, 1], [2, 3]]

@@ -13,7 +13,7 @@ from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ganzoo.callbacks import RunSummary, SampleQuality
-from ganzoo.checkpoint import RunState, resume
+from ganzoo.checkpoint import RunState, continue_logging, resume
 from ganzoo.checkpoint import read as read_checkpoint
 from ganzoo.config import to_plain, validate
 from ganzoo.console import run_logging, say
@@ -51,6 +51,8 @@ def train(cfg: DictConfig) -> dict:
         for message in IRRELEVANT_WARNINGS:
             warnings.filterwarnings("ignore", message=message)
         run_state = RunState(OmegaConf.to_container(cfg, resolve=False), datamodule.shape)
+        if checkpoint is not None:
+            continue_logging(checkpoint, cfg)
         trainer = build_trainer(cfg, [*callbacks, run_state])
         if checkpoint is not None:
             resume(checkpoint, cfg.ckpt_path, module, datamodule, trainer)

@@ -9,6 +9,7 @@ Beside Lightning's weights, optimizer states and step count, a checkpoint holds 
     data_shape    the shape of one sample, so the nets can be rebuilt without the data
     batches_drawn real batches drawn so far: a resumed stream skips them
     rng           the torch CPU (and CUDA) random state behind z, penalty weights and instance noise
+    wandb_id      the W&B run, so that a resumed run logs into it (absent without logger=wandb)
 
 Resuming needs only the file: `python -m ganzoo.train ckpt_path=.../last.ckpt [steps=5000 ...]`. The run's own
 config comes back (`resumed_config`, called by `config.compose`), keys given beside ckpt_path replace its values,
@@ -24,7 +25,8 @@ from typing import Sequence
 
 import lightning as L
 import torch
-from omegaconf import DictConfig, OmegaConf
+from lightning.pytorch.loggers import WandbLogger
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ganzoo.errors import CheckpointError, ConfigError
 from ganzoo.loggers import CSVLogger
@@ -135,11 +137,27 @@ class RunState(L.Callback):
             "batches_drawn": pl_module.batches_drawn,
             "rng": rng_state(pl_module.device),
         }
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger) and logger.version:
+                checkpoint["ganzoo"]["wandb_id"] = logger.version
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         if self.pending_rng is not None:
             set_rng_state(self.pending_rng, pl_module.device)
             self.pending_rng = None
+
+
+def continue_logging(checkpoint: dict, cfg: DictConfig) -> None:
+    """Before the logger is built: W&B goes on in the checkpointed run (its id, resume="allow"), and TensorBoard
+    purges what the stopped run logged from the checkpoint's step on (SummaryWriter's purge_step), so that the
+    curves continue with no step twice."""
+    logger, step = cfg.get("logger") or {}, int(checkpoint["global_step"])
+    target = str(logger.get("_target_", ""))
+    with open_dict(cfg):
+        if target.endswith("WandbLogger") and checkpoint["ganzoo"].get("wandb_id"):
+            cfg.logger.id, cfg.logger.resume = checkpoint["ganzoo"]["wandb_id"], "allow"
+        elif target.endswith("TensorBoardLogger"):
+            cfg.logger.purge_step = step
 
 
 def resume(checkpoint: dict, ckpt_path: str, module: GANObjective, datamodule, trainer: L.Trainer) -> None:
