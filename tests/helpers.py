@@ -307,10 +307,11 @@ def wandb_records(run_dir: Path) -> list:
 
 
 def wandb_run(run_dir: Path) -> dict:
-    """The run (id, group, name, tags), its config (flat, as logged) and its history rows of one offline W&B run."""
+    """The run (id, group, name, tags), its config (flat, as logged), its history rows and its summary, of one
+    offline W&B run."""
     import json
 
-    out: dict = {"config": {}, "history": []}
+    out: dict = {"config": {}, "history": [], "summary": {}}
     for record in wandb_records(run_dir):
         kind = record.WhichOneof("record_type")
         if kind == "run":
@@ -318,6 +319,8 @@ def wandb_run(run_dir: Path) -> dict:
             out.update(id=run.run_id, group=run.run_group, name=run.display_name, tags=list(run.tags))
         elif kind == "config":
             out["config"].update({item.key or ".".join(item.nested_key): json.loads(item.value_json) for item in record.config.update})
+        elif kind == "summary":
+            out["summary"].update({item.key or ".".join(item.nested_key): json.loads(item.value_json) for item in record.summary.update})
         elif kind == "history":
             out["history"].append({item.key or ".".join(item.nested_key): json.loads(item.value_json) for item in record.history.item})
     return out

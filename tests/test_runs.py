@@ -100,6 +100,8 @@ def test_wandb_offline_runs_without_an_account(run_dir, monkeypatch):
     assert run["tags"] == ["WGANGP", "dcgan", "digits"]
     steps = sorted({row["trainer/global_step"] for row in run["history"] if "train/w_estimate" in row})
     assert steps == [0, 1, 2, 3]  # the step axis counts generator iterations (SHORT: steps=4)
+    summary = json.loads((run_dir / "summary.json").read_text())["figures"]
+    assert run["summary"]["train/w_estimate"] == pytest.approx(summary["train/w_estimate"], rel=1e-5)  # final figures
 
 
 def test_evaluation_leaves_training_unchanged(tmp_path):

@@ -66,6 +66,11 @@ def test_each_job_of_a_sweep_is_a_wandb_run_of_its_own_in_the_sweeps_group(tmp_p
     for run, objective in ((first, "GAN"), (second, "WGAN")):
         assert run["config"]["loss._target_"].endswith(f".{objective}")
         assert sorted(r["trainer/global_step"] for r in run["history"] if "train/critic_loss" in r) == [0, 1]
+        assert any(row.get("toy._type") == "images/separated" for row in run["history"])  # the toy plot
+    (summary,) = [wandb_run(path) for path in (sweep_dir / "wandb").glob("offline-run-*")]
+    assert summary["group"] == str(sweep_dir) and summary["name"] == "sweep summary"
+    logged = summary["history"][0]
+    assert logged["sweep_summary._type"] == "table-file" and logged["sweep_plot._type"] == "image-file"
 
 
 def test_a_job_that_left_no_summary_is_listed_as_failed(tmp_path):

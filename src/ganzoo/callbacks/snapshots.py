@@ -1,5 +1,5 @@
 """Every N generator iterations, on rank 0: a grid of the same fixed z (images) into samples/, or real vs
-generated points over the critic's contour (toy data) into plots/; images also go to TensorBoard and W&B.
+generated points over the critic's contour (toy data) into plots/; both also go to TensorBoard and W&B.
 For O-GAN, grids of reconstructions (original beside G(0.8 E(x))) and interpolations between real images too."""
 
 from __future__ import annotations
@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import lightning as L
+import numpy as np
 import torch
 import torchvision.utils as vutils
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
+from PIL import Image
 
 from ganzoo.plots import toy_plot
 
@@ -36,7 +38,8 @@ class SampleSnapshots(L.Callback):
         if not trainer.datamodule.is_image_data:
             real = trainer.datamodule.real_samples(self.n_points, torch.Generator().manual_seed(0))
             fake = pl_module.sample(self.n_points, seed=step).cpu()  # leaves training's RNG alone
-            toy_plot(real, fake, _cpu_score(pl_module), run_dir / "plots" / f"toy_{step:06d}.png", f"step {step}")
+            path = toy_plot(real, fake, _cpu_score(pl_module), run_dir / "plots" / f"toy_{step:06d}.png", f"step {step}")
+            self.log_picture(trainer, "toy", path)
             return
         self.save_grid(trainer, "samples", pl_module.sample(len(pl_module.fixed_z), z=pl_module.fixed_z))
         if pl_module.encodes:  # O-GAN: its critic is an encoder
@@ -57,6 +60,18 @@ class SampleSnapshots(L.Callback):
                 logger.experiment.add_image(name, grid, step)
             elif isinstance(logger, WandbLogger):
                 logger.log_image(name, [grid.permute(1, 2, 0).numpy()], step=step)
+
+
+    @staticmethod
+    def log_picture(trainer, name: str, path: Path) -> None:
+        """A picture already written to disk (a toy plot), to TensorBoard or W&B when they log."""
+        step = trainer.global_step
+        for logger in trainer.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                with Image.open(path) as image:
+                    logger.experiment.add_image(name, np.asarray(image.convert("RGB")), step, dataformats="HWC")
+            elif isinstance(logger, WandbLogger):
+                logger.log_image(name, [str(path)], step=step)
 
 
 def pair_up(originals: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:

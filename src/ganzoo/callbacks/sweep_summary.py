@@ -1,7 +1,8 @@
 """At the end of a Hydra multirun, one table of every job: its overrides and its final figures.
 
 `python -m ganzoo.train -m loss=gan,wgan,wgan_gp data=gaussians25` ends with the table on the console and in
-<sweep dir>/sweep_summary.csv and sweep_summary.md, and a plot of the jobs' main figure (val/w1 on toy data, val/fid
+<sweep dir>/sweep_summary.csv and sweep_summary.md (with logger=wandb also to W&B, as a table and a picture in
+a run of the sweep's group), and a plot of the jobs' main figure (val/w1 on toy data, val/fid
 with FID on) against each swept parameter in sweep_summary.png: one point per job, so that jobs differing only in
 their seed show the spread, and a line through the means. It is a Hydra callback (conf/train.yaml, hydra.callbacks)
 that reads each job's .hydra/overrides.yaml and summary.json, so it works with any launcher whose jobs write
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +110,27 @@ def write_summary(sweep_dir: str | Path) -> str:
     return table
 
 
+def log_to_wandb(sweep_dir: Path, logger: DictConfig) -> None:
+    """The sweep table and plot as a W&B run of their own in the sweep's group (the jobs' group)."""
+    import wandb
+
+    rows = summarize(sweep_dir)
+    names = columns(rows)
+    offline = logger.get("offline") or os.environ.get("WANDB_MODE") == "offline"
+    run = wandb.init(project=logger.get("project"), group=logger.get("group") or str(sweep_dir), name="sweep summary",
+                     job_type="sweep_summary", dir=str(sweep_dir), mode="offline" if offline else None)
+    table = wandb.Table(columns=names, data=[[row.get(n, "") for n in names] for row in rows], allow_mixed_types=True)
+    pictures = {"sweep_plot": wandb.Image(str(sweep_dir / "sweep_summary.png"))} if (sweep_dir / "sweep_summary.png").is_file() else {}
+    run.log({"sweep_summary": table, **pictures})
+    run.finish()
+
+
 class SweepSummary(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         table = write_summary(sweep_dir)
         if table:
             print(f"\nganzoo: sweep of {table.count(chr(10)) - 2} jobs in {sweep_dir}\n{table}")
+            logger = config.get("logger") or {}
+            if str(logger.get("_target_", "")).endswith("WandbLogger"):
+                log_to_wandb(sweep_dir, logger)
