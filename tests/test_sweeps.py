@@ -55,7 +55,7 @@ def test_each_job_of_a_sweep_is_a_wandb_run_of_its_own_in_the_sweeps_group(tmp_p
     # Lightning's WandbLogger leaves its run open, and the next job in the process logged into it: one run held
     # every job's history, in job 0's folder.
     sweep_dir = tmp_path / "sweep"
-    done = cli([*TINY_SWEEP, "logger=wandb", "logger.offline=true", f"hydra.sweep.dir={sweep_dir}"],
+    done = cli([*TINY_SWEEP, "logger=wandb", f"hydra.sweep.dir={sweep_dir}"],  # offline by WANDB_MODE alone
                env={"WANDB_MODE": "offline", "WANDB_SILENT": "true"})
     assert done.returncode == 0, done.stderr[-2000:]
     runs = {job: list((sweep_dir / job / "wandb").glob("offline-run-*")) for job in ("0", "1")}
