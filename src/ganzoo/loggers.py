@@ -81,7 +81,8 @@ def run_tags(config: Mapping) -> list[str]:
     """The objective, model and data of a run config, e.g. WGANGP, dcgan, digits."""
     loss, model, data = (config.get(group) or {} for group in ("loss", "model", "data"))
     objective = str(loss.get("_target_", "")).rsplit(".", 1)[-1]  # ganzoo.objectives.wgan.WGAN -> WGAN
-    architecture = str(model.get("_target_", "")).rsplit(".", 2)[-2:][0]  # ganzoo.models.dcgan.build -> dcgan
+    builder = str(model.get("_target_", "")).split(".")
+    architecture = builder[-2] if len(builder) > 1 else builder[0]  # ganzoo.models.dcgan.build -> dcgan
     dataset = data.get("name") or str(data.get("_target_", "")).rsplit(".", 1)[-1].removesuffix("DataModule").lower()
     return [tag for tag in (objective, architecture, str(dataset)) if tag]
 
