@@ -170,6 +170,21 @@ def write_folder(root: Path, images: np.ndarray, corrupt: int = 0) -> Path:
     return root
 
 
+
+def write_dataset(name: str, root: Path, n: int = 10) -> Path:
+    """n images of data=`name` in its real on-disk format under root (toy sets and digits need none)."""
+    if name in ("mnist", "fashion_mnist"):
+        write_idx(root, np.zeros((n, 28, 28), np.uint8), "MNIST" if name == "mnist" else "FashionMNIST")
+    elif name == "cifar10":
+        write_cifar10(root, random_images(n, 32, 32))
+    elif name == "celeba":
+        write_celeba(root, random_images(n, 218, 178))  # CelebA's aligned size
+    elif name == "lsun":
+        write_lsun(root, random_images(n, 40, 48))
+    elif name == "folder":
+        write_folder(root, random_images(n, 40, 30))
+    return root
+
 # ----- FID, IS and KID against torch-fidelity ----------------------------------------------------------------
 N = 12  # images per set: InceptionV3 at 299x299 takes ~0.5 s an image on a shared 2-core CPU
 KID_SUBSET, IS_SPLITS = 6, 3  # small enough that KID draws real subsets and IS has several splits

@@ -16,7 +16,7 @@ from ganzoo.config import options
 from ganzoo.data.files import EndlessSampler, LMDBStore
 from ganzoo.errors import ConfigError, DataError
 from ganzoo.objectives import build_objective
-from helpers import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun
+from helpers import random_images, write_celeba, write_cifar10, write_dataset, write_folder, write_idx, write_lsun
 
 
 def datamodule(name: str, root, *overrides: str):
@@ -182,23 +182,9 @@ def test_digits_are_held_as_uint8_and_batched_in_the_unit_range():
     assert dm.images.dtype == torch.uint8 and len(dm.images) == 1797
 
 
-def write_any_dataset(name: str, root) -> None:
-    """A few images of data=`name` in its real on-disk format under root (toy and digits need none)."""
-    if name in ("mnist", "fashion_mnist"):
-        write_idx(root, np.zeros((8, 28, 28), np.uint8), "MNIST" if name == "mnist" else "FashionMNIST")
-    elif name == "cifar10":
-        write_cifar10(root, random_images(10, 32, 32))
-    elif name == "celeba":
-        write_celeba(root, random_images(6, 40, 30))
-    elif name == "lsun":
-        write_lsun(root, random_images(6, 40, 30))
-    elif name == "folder":
-        write_folder(root, random_images(6, 40, 30))
-
-
 @pytest.mark.parametrize("name", options("data"))
 def test_every_data_option_streams_batches_through_both_interfaces(tmp_path, name):
-    write_any_dataset(name, tmp_path)
+    write_dataset(name, tmp_path)
     overrides = ["data.batch_size=4"]
     if "root" in ganzoo.compose([f"data={name}"]).data:
         overrides += [f"data.root={tmp_path}", "data.image_size=8"]

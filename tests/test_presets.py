@@ -6,20 +6,10 @@ from __future__ import annotations
 import pytest
 
 import ganzoo
-from helpers import random_images, write_celeba, write_cifar10, write_lsun
+from helpers import write_dataset
 
 TINY = ["steps=2", "callbacks.every_n_steps=2", "data.image_size=16", "data.batch_size=8"]
 TINY_NETS = {"dcgan": ["model.generator_width=8", "model.critic_width=8"], "mlp": ["model.width=32"]}
-
-
-def fixture_root(data: str, tmp_path):
-    if data == "lsun":
-        write_lsun(tmp_path, random_images(10, 40, 48))
-    elif data == "cifar10":
-        write_cifar10(tmp_path, random_images(10, 32, 32))
-    elif data == "celeba":
-        write_celeba(tmp_path, random_images(10, 218, 178))
-    return tmp_path
 
 
 PAPERS = {
@@ -57,7 +47,7 @@ def test_preset_carries_the_papers_settings(preset):
 @pytest.mark.parametrize("preset", sorted(PAPERS))
 def test_preset_trains_on_fixture_data(preset, tmp_path):
     data, model, _, _ = PAPERS[preset]
-    root = fixture_root(data, tmp_path / "data")
+    root = write_dataset(data, tmp_path / "data")
     workers = [] if data == "cifar10" else ["data.num_workers=0"]
     overrides = [f"experiment={preset}", f"data.root={root}", f"run_dir={tmp_path / 'run'}", *TINY, *TINY_NETS[model], *workers]
     if PAPERS[preset][2] == "WGAN":

@@ -46,11 +46,13 @@ def run_logging() -> Iterator[None]:
     for handler in set_aside:
         lightning.removeHandler(handler)
     logging.captureWarnings(logging_configured())
+    level = log.level
     if logging_configured():
         log.setLevel(logging.INFO)
     try:
         yield
     finally:
+        log.setLevel(level)
         logging.captureWarnings(False)
         for handler in set_aside:
             lightning.addHandler(handler)
