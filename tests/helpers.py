@@ -339,3 +339,45 @@ def wandb_run(run_dir: Path) -> dict:
         elif kind == "history":
             out["history"].append({item.key or ".".join(item.nested_key): json.loads(item.value_json) for item in record.history.item})
     return out
+
+
+class RankProbe(L.Callback):
+    """Added to a DDP run from the command line (`+callbacks.probe._target_=helpers.RankProbe`, tests/ on
+    PYTHONPATH): each rank saves its final weights, its first z and its first real batch to
+    <run dir>/rank_<r>.pt, so that a test can compare ranks with each other and with a one-process run."""
+
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        self.first: dict = {}
+        sample_z, critic_step = pl_module.sample_z, pl_module.critic_step
+
+        def recorded_z(n):
+            z = sample_z(n)
+            self.first.setdefault("z", z.detach().clone())
+            return z
+
+        def recorded_step(real):
+            self.first.setdefault("real", real.detach().clone())
+            return critic_step(real)
+
+        pl_module.sample_z, pl_module.critic_step = recorded_z, recorded_step
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        state = {k: v.detach().cpu().clone() for k, v in pl_module.state_dict().items()}
+        path = Path(trainer.default_root_dir) / f"rank_{trainer.global_rank}.pt"
+        torch.save({"state": state, **self.first, "world": trainer.world_size}, path)
+
+
+DDP_CPU = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
+
+
+def probed(args: list[str], run_dir: Path) -> subprocess.CompletedProcess:
+    """A training run from the command line with RankProbe; tests/ is on the children's PYTHONPATH."""
+    tests = str(Path(__file__).parent)
+    path = os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)
+    done = cli([*args, "+callbacks.probe._target_=helpers.RankProbe", f"run_dir={run_dir}"], env={"PYTHONPATH": path})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def rank_files(run_dir: Path) -> list[dict]:
+    return [torch.load(p, weights_only=True) for p in sorted(run_dir.glob("rank_*.pt"))]

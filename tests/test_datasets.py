@@ -132,11 +132,32 @@ def test_folder_grayscale_and_workers_stream_past_the_end_of_the_data_and_flag_a
     assert_images(dm.real_samples(4, torch.Generator().manual_seed(0)), (4, 1, 8, 8))
 
 
-def test_each_ddp_rank_draws_its_own_order(monkeypatch):
-    first = list(zip(range(16), EndlessSampler(100, seed=0)))
-    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
-    monkeypatch.setattr(torch.distributed, "get_rank", lambda: 1)
-    assert list(zip(range(16), EndlessSampler(100, seed=0))) != first
+def test_ddp_ranks_draw_disjoint_slices_of_the_one_process_stream():
+    """Files: of each global batch of 2 x 4 indices, rank 0 reads the first 4 and rank 1 the last 4, so that
+    together they read what one process reads with batch 8 (and never the same image in one step)."""
+    take = lambda sampler, n: [i for _, i in zip(range(n), sampler)]  # noqa: E731
+    alone = take(EndlessSampler(30, seed=0, batch_size=8), 64)
+    ranks = [take(EndlessSampler(30, seed=0, batch_size=4, rank=r, world=2), 32) for r in (0, 1)]
+    for step in range(8):
+        assert ranks[0][4 * step : 4 * step + 4] + ranks[1][4 * step : 4 * step + 4] == alone[8 * step : 8 * step + 8]
+        if 8 * step + 8 <= 30:  # within the first pass (a batch across two passes may repeat an image)
+            assert not set(ranks[0][4 * step : 4 * step + 4]) & set(ranks[1][4 * step : 4 * step + 4])
+
+
+@pytest.mark.parametrize("data", ["data=gaussians8", "data=digits"])
+def test_ddp_ranks_draw_their_slices_of_in_memory_and_toy_batches(data):
+    from itertools import islice
+
+    import ganzoo.assemble
+    from ganzoo.data.base import BatchStream
+
+    dm = ganzoo.assemble.build_datamodule(ganzoo.compose([data, "data.batch_size=3"]))
+    dm.setup("fit")
+    alone = list(islice(iter(BatchStream(dm.batches, seed=5, batch_size=6)), 4))
+    ranks = [list(islice(iter(BatchStream(dm.batches, seed=5, batch_size=3, rank=r, world=2)), 4)) for r in (0, 1)]
+    for step in range(4):
+        assert torch.equal(torch.cat([ranks[0][step], ranks[1][step]]), alone[step])
+        assert not torch.equal(ranks[0][step], ranks[1][step])
 
 
 @pytest.mark.parametrize(

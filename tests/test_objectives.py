@@ -11,6 +11,7 @@ from torch import nn
 
 import ganzoo
 from ganzoo.constraints.gradient_penalty import GradientPenalty
+from ganzoo.draws import Draws
 from helpers import DoubledCritic, build, fit, tiny, w_estimates
 
 
@@ -93,10 +94,10 @@ def test_gradient_penalty_equals_a_hand_computation_on_a_tiny_critic():
     a = nn.Parameter(torch.tensor(0.7))
     score = lambda x: a * (x**2).sum(1)  # noqa: E731  grad_x = 2 a x, so ||grad|| = 2 |a| ||x||
     real, fake = torch.randn(5, 2), torch.randn(5, 2)
-    torch.manual_seed(3)
-    penalty, logs = GradientPenalty(weight=10.0).penalty(score, real, fake)
-    torch.manual_seed(3)
-    eps = torch.rand(5, 1)
+    draws = Draws(seed=3)
+    draws.start(7, torch.device("cpu"))
+    penalty, logs = GradientPenalty(weight=10.0).penalty(score, real, fake, draws)
+    eps = torch.rand(5, 1, generator=torch.Generator().manual_seed(3 * 2**32 + 7))  # the same numbers, by hand
     norms = (eps * real + (1 - eps) * fake).norm(dim=1)
     expected = 10.0 * ((2 * 0.7 * norms - 1) ** 2).mean()
     assert penalty.item() == pytest.approx(expected.item(), rel=1e-5)

@@ -85,7 +85,8 @@ def test_streams_pass_over_what_the_checkpointed_run_drew():
     from ganzoo.data.base import BatchStream, shuffled_batches
     from ganzoo.data.files import EndlessSampler
 
-    assert list(islice(EndlessSampler(7, seed=3, skip=10), 12)) == list(islice(EndlessSampler(7, seed=3), 10, 22))
+    assert list(islice(EndlessSampler(7, seed=3, batch_size=1, skip=10), 12)) == list(islice(EndlessSampler(7, seed=3, batch_size=1), 10, 22))
+    assert list(islice(EndlessSampler(7, seed=3, batch_size=2, skip=5), 12)) == list(islice(EndlessSampler(7, seed=3, batch_size=2), 10, 22))
 
     images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1)  # 3 batches of 3 per pass
     for skip in (2, 7):  # within the first pass, and two passes on
@@ -93,8 +94,8 @@ def test_streams_pass_over_what_the_checkpointed_run_drew():
         resumed = list(islice(shuffled_batches(images, 3, torch.Generator().manual_seed(1), skip), 4))
         assert all(torch.equal(a, b) for a, b in zip(unbroken[skip:], resumed, strict=True))
     toy = ganzoo.assemble.build_datamodule(ganzoo.compose(["data.batch_size=4"]))
-    sixth = list(islice(iter(BatchStream(toy.batches, seed=1)), 6))[5]
-    assert torch.equal(next(iter(BatchStream(toy.batches, seed=1, skip=5))), sixth)
+    sixth = list(islice(iter(BatchStream(toy.batches, seed=1, batch_size=toy.batch_size)), 6))[5]
+    assert torch.equal(next(iter(BatchStream(toy.batches, seed=1, batch_size=toy.batch_size, skip=5))), sixth)
 
 
 def test_a_resume_with_other_nets_is_one_clear_error(tmp_path):

@@ -8,7 +8,6 @@ Beside Lightning's weights, optimizer states and step count, a checkpoint holds 
                   `${steps}`), stored once
     data_shape    the shape of one sample, so the nets can be rebuilt without the data
     batches_drawn real batches drawn so far: a resumed stream skips them
-    rng           the torch CPU (and CUDA) random state behind z, penalty weights and instance noise
     wandb_id      the W&B run, so that a resumed run logs into it (absent without logger=wandb)
 
 Resuming needs only the file: `python -m ganzoo.train ckpt_path=.../last.ckpt [steps=5000 ...]`. The run's own
@@ -104,29 +103,16 @@ def load(ckpt: str | Path, map_location: str | torch.device = "cpu") -> GANObjec
     return module.to(map_location).eval()
 
 
-# ----- writing, and the random state ------------------------------------------------------------------------------
-def rng_state(device: torch.device) -> dict:
-    """The random state that draws z, the penalty's interpolation weights and instance noise."""
-    state = {"cpu": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def set_rng_state(state: dict, device: torch.device) -> None:
-    torch.set_rng_state(state["cpu"].cpu())
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
-
-
+# ----- writing ----------------------------------------------------------------------------------------------------
 class RunState(L.Callback):
-    """Writes the `ganzoo` entry into every checkpoint, and on resume puts the random state back at the first
-    step, after Lightning has built the data iterator (which draws from it), as in an unbroken run."""
+    """Writes the `ganzoo` entry into every checkpoint. No random state is kept: training's random numbers are
+    reseeded from (seed, step) at every generator iteration (ganzoo/draws.py) and the data streams skip the
+    batches drawn, so the step and `batches_drawn` are all a resumed run needs, on any number of ranks. (Format-2
+    checkpoints written before 2026-12-04 also hold an `rng` entry, now unused.)"""
 
     def __init__(self, config: dict, data_shape: Sequence[int]):
         self.config = config  # the composed config, interpolations kept
         self.data_shape = list(data_shape)
-        self.pending_rng: dict | None = None
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
         checkpoint["ganzoo"] = {
@@ -135,16 +121,10 @@ class RunState(L.Callback):
             "config": self.config,
             "data_shape": self.data_shape,
             "batches_drawn": pl_module.batches_drawn,
-            "rng": rng_state(pl_module.device),
         }
         for logger in trainer.loggers:
             if isinstance(logger, WandbLogger) and logger.version:
                 checkpoint["ganzoo"]["wandb_id"] = logger.version
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        if self.pending_rng is not None:
-            set_rng_state(self.pending_rng, pl_module.device)
-            self.pending_rng = None
 
 
 def continue_logging(checkpoint: dict, cfg: DictConfig) -> None:
@@ -162,13 +142,9 @@ def continue_logging(checkpoint: dict, cfg: DictConfig) -> None:
 
 def resume(checkpoint: dict, ckpt_path: str, module: GANObjective, datamodule, trainer: L.Trainer) -> None:
     """Before `trainer.fit(ckpt_path=...)`: check the nets fit, and set what Lightning does not restore itself
-    (the data position, the random state, metrics.csv's rows up to the checkpoint)."""
+    (the data position, metrics.csv's rows up to the checkpoint)."""
     check_weights_fit(module, checkpoint, ckpt_path)
-    state = checkpoint["ganzoo"]
-    module.batches_drawn = datamodule.batches_to_skip = int(state.get("batches_drawn", 0))
-    for callback in trainer.callbacks:
-        if isinstance(callback, RunState):
-            callback.pending_rng = state.get("rng")
+    module.batches_drawn = datamodule.batches_to_skip = int(checkpoint["ganzoo"].get("batches_drawn", 0))
     for logger in trainer.loggers:
         if isinstance(logger, CSVLogger):
             logger.continue_from(checkpoint["global_step"])
@@ -198,7 +174,7 @@ def resumed_config(fresh: DictConfig, overrides: Sequence[str], run_dir: str | N
     raw = OmegaConf.to_container(fresh, resolve=False)
     for override in overrides:
         key = override.lstrip("+~").partition("=")[0]
-        if key in ("ckpt_path", "run_dir"):
+        if key in ("ckpt_path", "run_dir") or key.startswith("hydra."):  # hydra.*: Hydra's, e.g. DDP's children
             continue
         if key in IDENTITY:
             refuse_a_different_choice(key, override, fresh, cfg)

@@ -22,7 +22,7 @@ from ganzoo.errors import ConfigError
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # int | float | bool | choice | str | node | floats | devices
+    kind: str  # int | float | bool | choice | str | node | floats | devices | strategy
     example: Any = None
     low: float | None = None  # inclusive bounds
     high: float | None = None
@@ -45,6 +45,7 @@ class Rule:
             "node": "a node of settings",
             "floats": f"a list of {self.length} numbers{' each ' + bounds if bounds else ''}",
             "devices": "a number of devices >= 1, -1 (all), auto, or a list of device indices",
+            "strategy": "a Lightning strategy name (auto, ddp, ddp_spawn) or a node with its _target_",
         }[self.kind]
         return text + (" or null" if self.nullable else "")
 
@@ -129,6 +130,10 @@ OPTIONS: dict[str, Rule] = {
     # Lightning's Trainer (conf/trainer)
     "trainer.accelerator": Choice("auto", "cpu", "gpu", "cuda", "mps", "tpu"),
     "trainer.devices": Rule("devices", 1),
+    "trainer.num_nodes": Int(1, low=1),
+    "trainer.sync_batchnorm": BOOL,
+    "trainer.strategy": Rule("strategy", "ddp"),
+    "trainer.strategy.find_unused_parameters": BOOL,
     "trainer.precision": Choice(*PRECISIONS),
     "trainer.max_steps": Int(2000, low=1),
     "trainer.max_epochs": Int(-1, low=-1),
@@ -244,6 +249,8 @@ def fits(rule: Rule, value: Any) -> bool:
         if isinstance(value, list):
             return bool(value) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
         return value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and (value >= 1 or value == -1))
+    if rule.kind == "strategy":
+        return isinstance(value, (str, dict))
     raise ValueError(f"unknown rule kind {rule.kind}")
 
 

@@ -81,6 +81,6 @@ def pair_up(originals: torch.Tensor, reconstructions: torch.Tensor) -> torch.Ten
 
 def _cpu_score(pl_module):
     def score(points: torch.Tensor) -> torch.Tensor:
-        return pl_module.critic_score(points.to(pl_module.device)).cpu()
+        return pl_module.critic_score(points.to(pl_module.device, pl_module.dtype)).float().cpu()
 
     return score

@@ -8,6 +8,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ganzoo.draws import Draws
+
 Score = Callable[[torch.Tensor], torch.Tensor]  # x -> one critic score per sample
 
 
@@ -19,11 +21,12 @@ class Constraint:
         """Called once when the nets are built: wrap, re-parametrize (spectral norm) or project (clipping) the critic."""
         return critic
 
-    def critic_input(self, x: torch.Tensor, step: int) -> torch.Tensor:
-        """Transform what the critic sees, real or generated, in its own step and in the generator's."""
+    def critic_input(self, x: torch.Tensor, step: int, draws: Draws) -> torch.Tensor:
+        """Transform what the critic sees, real or generated, in its own step and in the generator's; random
+        numbers come from `draws` (ganzoo/draws.py), never from torch's global state."""
         return x
 
-    def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor, draws: Draws) -> tuple[torch.Tensor, dict]:
         """A term added to the critic's loss, and figures to log."""
         return real.new_zeros(()), {}
 

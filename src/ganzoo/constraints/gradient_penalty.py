@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ganzoo.constraints.base import Constraint, Score
+from ganzoo.draws import Draws
 
 
 def gradient_norms(score: Score, x: torch.Tensor) -> torch.Tensor:
@@ -25,8 +26,8 @@ class GradientPenalty(Constraint):
     def __init__(self, weight: float = 10.0):  # lambda >= 0, checked with the config (ganzoo/schema.py)
         self.weight = float(weight)
 
-    def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        eps = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor, draws: Draws) -> tuple[torch.Tensor, dict]:
+        eps = draws.uniform(len(real), *([1] * (real.dim() - 1)), dtype=real.dtype)
         x_hat = eps * real + (1 - eps) * fake.detach()
         gp = ((gradient_norms(score, x_hat) - 1) ** 2).mean()
         return self.weight * gp, {"train/gp": gp.detach()}

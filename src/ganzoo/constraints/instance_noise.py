@@ -14,6 +14,7 @@ import math
 import torch
 
 from ganzoo.constraints.base import Constraint
+from ganzoo.draws import Draws
 
 SCHEDULES = ("linear", "exponential")
 
@@ -31,9 +32,9 @@ class InstanceNoise(Constraint):
             return self.sigma0 * (1 - progress)
         return self.sigma0 * math.exp(-5 * progress)
 
-    def critic_input(self, x: torch.Tensor, step: int) -> torch.Tensor:
+    def critic_input(self, x: torch.Tensor, step: int, draws: Draws) -> torch.Tensor:
         sigma = self.sigma(step)
-        return x + sigma * torch.randn_like(x) if sigma > 0 else x
+        return x + sigma * draws.normal(*x.shape, dtype=x.dtype) if sigma > 0 else x
 
     def logs(self, step: int) -> dict:
         return {"train/noise_sigma": self.sigma(step)}

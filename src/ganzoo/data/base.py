@@ -1,8 +1,10 @@
 """What every ganzoo datamodule offers: an endless stream of whole batches, and its sample shape.
 
 The training loop draws as many batches per generator iteration as its critic needs (n_critic, or 100 during
-WGAN's warm-up), so the stream never ends; one Lightning epoch is the whole run. Each process (DDP rank) and
-each loader worker seeds its own random stream so that no two draw the same batches.
+WGAN's warm-up), so the stream never ends; one Lightning epoch is the whole run. Under DDP every rank draws the
+same stream of global batches (world size x data.batch_size, seeded by data.seed alone) and keeps its own slice
+of each, as the training loop does with z (ganzoo/draws.py): ranks see different images, and W ranks see together
+what one process sees with a W times larger batch.
 
 Two ways to feed images, one class each:
 * `InMemoryImages`: small datasets (digits, MNIST, Fashion-MNIST, CIFAR-10) held whole as one uint8 tensor on
@@ -17,30 +19,25 @@ from typing import Callable, Iterator
 import lightning as L
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+from torch.utils.data import DataLoader, IterableDataset
 
 from ganzoo.errors import ConfigError
 from ganzoo.shapes import is_image_shape
 
 
-def process_seed(seed: int) -> int:
-    """A seed distinct per DDP rank and per DataLoader worker."""
-    rank = torch.distributed.get_rank() if torch.distributed.is_available() and torch.distributed.is_initialized() else 0
-    worker = get_worker_info()
-    return seed + 1_000_003 * rank + 7_919 * (worker.id if worker else 0)
-
-
 class BatchStream(IterableDataset):
-    """Yields batches from `batches(generator)`, an endless iterator, seeded per process; `skip` batches are
+    """This rank's slices of the global batches `batches(generator, skip, size)` yields; `skip` global batches are
     passed over first, so that a resumed run goes on with the batches an unbroken run would have drawn."""
 
-    def __init__(self, batches: Callable[[torch.Generator], Iterator[torch.Tensor]], seed: int, skip: int = 0):
-        self.batches = batches
-        self.seed = seed
-        self.skip = skip
+    def __init__(self, batches: Callable[..., Iterator[torch.Tensor]], seed: int, batch_size: int, skip: int = 0,
+                 rank: int = 0, world: int = 1):
+        self.batches, self.seed, self.batch_size, self.skip = batches, seed, batch_size, skip
+        self.rank, self.world = rank, world
 
     def __iter__(self) -> Iterator[torch.Tensor]:
-        return self.batches(torch.Generator().manual_seed(process_seed(self.seed)), self.skip)
+        mine = slice(self.rank * self.batch_size, (self.rank + 1) * self.batch_size)
+        generator = torch.Generator().manual_seed(self.seed)
+        return (batch[mine] for batch in self.batches(generator, self.skip, self.batch_size * self.world))
 
 
 def shuffled_batches(
@@ -48,6 +45,8 @@ def shuffled_batches(
 ) -> Iterator[torch.Tensor]:
     """Batches of a tensor held in memory, a fresh permutation each pass, no batch repeated within a pass.
     The first `skip` batches are passed over by drawing only their passes' permutations."""
+    if batch_size > len(data):
+        raise ConfigError(f"the global batch ({batch_size}) exceeds the {len(data)} samples; lower data.batch_size")
     per_pass = len(data) // batch_size
     passes, first = divmod(skip, per_pass)
     for _ in range(passes):
@@ -100,20 +99,27 @@ class GANDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         """Load what must be loaded; data generated on the fly need nothing."""
 
-    def batches(self, generator: torch.Generator, skip: int = 0) -> Iterator[torch.Tensor]:
-        """The endless stream of batches; `skip` of them passed over first (those a resumed run already drew)."""
+    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[torch.Tensor]:
+        """The endless stream of batches of `size` (data.batch_size unless given: DDP draws global batches);
+        `skip` of them passed over first (those a resumed run already drew)."""
         raise NotImplementedError
 
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
         raise NotImplementedError
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(BatchStream(self.batches, self.seed, self.batches_to_skip), batch_size=None, num_workers=0)
+        stream = BatchStream(self.batches, self.seed, self.batch_size, self.batches_to_skip, *self.share())
+        return DataLoader(stream, batch_size=None, num_workers=0)
 
     def training_device(self) -> torch.device:
         """The device the trainer trains on; the CPU when no trainer is attached (tests, benchmarks)."""
         trainer = getattr(self, "trainer", None)
         return trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+
+    def share(self) -> tuple[int, int]:
+        """(this process's rank, the number of processes) of the trainer; (0, 1) without one."""
+        trainer = getattr(self, "trainer", None)
+        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
 
 
 def check_min_image_size(image_size: int, name: str) -> int:
@@ -156,9 +162,10 @@ class InMemoryImages(GANDataModule):
         self.images = self.images.to(self.training_device())
         return super().train_dataloader()
 
-    def batches(self, generator: torch.Generator, skip: int = 0) -> Iterator[torch.Tensor]:
+    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[torch.Tensor]:
         self.setup()
-        return (to_unit_range(batch) for batch in shuffled_batches(self.images, self.batch_size, generator, skip))
+        size = size or self.batch_size
+        return (to_unit_range(batch) for batch in shuffled_batches(self.images, size, generator, skip))
 
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
         self.setup()

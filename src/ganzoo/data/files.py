@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ganzoo.data.base import GANDataModule, check_min_image_size, process_seed, shuffled_batches, to_unit_range
+from ganzoo.data.base import GANDataModule, check_min_image_size, shuffled_batches, to_unit_range
 from ganzoo.errors import ConfigError, DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -78,19 +78,25 @@ def collate(images: list[torch.Tensor]) -> torch.Tensor:
 
 
 class EndlessSampler(Sampler[int]):
-    """Random indices forever, a fresh permutation each pass, seeded per DDP rank (evaluated in the main process).
-    The first `skip` indices are passed over (a resumed run's images already seen), without decoding them."""
+    """Random indices forever, a fresh permutation each pass (evaluated in the main process). The stream is the
+    same on every DDP rank; of each global batch (world x batch_size indices) a rank yields its own slice. The
+    first `skip` global batches are passed over (a resumed run's images already seen), without decoding them."""
 
-    def __init__(self, size: int, seed: int, skip: int = 0):
-        self.size, self.seed, self.skip = size, seed, skip
+    def __init__(self, size: int, seed: int, batch_size: int, skip: int = 0, rank: int = 0, world: int = 1):
+        self.size, self.seed, self.batch_size, self.skip = size, seed, batch_size, skip
+        self.rank, self.world = rank, world
 
     def __iter__(self) -> Iterator[int]:
-        generator = torch.Generator().manual_seed(process_seed(self.seed))
-        skip = self.skip
+        generator = torch.Generator().manual_seed(self.seed)
+        width = self.batch_size * self.world
+        skip, pending = self.skip * width, []
         while True:
             order = torch.randperm(self.size, generator=generator).tolist()
-            yield from order[skip:]
+            pending += order[skip:]
             skip = max(0, skip - self.size)
+            while len(pending) >= width:
+                yield from pending[self.rank * self.batch_size : (self.rank + 1) * self.batch_size]
+                del pending[:width]
 
 
 class ImageStore:
@@ -164,7 +170,7 @@ class ImageFilesDataModule(GANDataModule):
         return DataLoader(
             self.dataset,
             batch_size=self.batch_size,
-            sampler=EndlessSampler(len(self.dataset), self.seed, self.batches_to_skip * self.batch_size),
+            sampler=EndlessSampler(len(self.dataset), self.seed, self.batch_size, self.batches_to_skip, *self.share()),
             collate_fn=collate,
             drop_last=True,
             num_workers=workers,
@@ -173,10 +179,10 @@ class ImageFilesDataModule(GANDataModule):
             prefetch_factor=4 if workers > 0 else None,
         )
 
-    def batches(self, generator: torch.Generator, skip: int = 0) -> Iterator[torch.Tensor]:
-        """The same stream in this process, without workers (for benchmarks and scripts)."""
+    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[torch.Tensor]:
+        """A stream of the same kind in this process, without workers (for benchmarks and scripts)."""
         self.setup()
-        for batch in shuffled_batches(torch.arange(len(self.dataset)), self.batch_size, generator, skip):
+        for batch in shuffled_batches(torch.arange(len(self.dataset)), size or self.batch_size, generator, skip):
             yield collate([self.dataset[i] for i in batch.tolist()])
 
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:

@@ -65,11 +65,12 @@ class ToyDataModule(GANDataModule):
         super().__init__(batch_size, seed)
         self.distribution = toy_distribution(name)
 
-    def batches(self, generator: torch.Generator, skip: int = 0) -> Iterator[torch.Tensor]:
+    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[torch.Tensor]:
+        size = size or self.batch_size
         for _ in range(skip):  # drawn only to advance the generator, as the skipped batches did
-            self.distribution.sample(self.batch_size, generator)
+            self.distribution.sample(size, generator)
         while True:
-            yield self.distribution.sample(self.batch_size, generator)
+            yield self.distribution.sample(size, generator)
 
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self.distribution.sample(n, generator)

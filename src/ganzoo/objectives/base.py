@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ganzoo.constraints import Constraint
+from ganzoo.draws import Draws
 from ganzoo.models import Nets
 from ganzoo.shapes import is_image_shape
 
@@ -57,6 +58,7 @@ class GANObjective(L.LightningModule):
         self.warmup = dict(critic_warmup) if critic_warmup else None
         seeded = torch.Generator().manual_seed(int(seed))
         self.register_buffer("fixed_z", torch.randn(N_FIXED, self.z_dim, generator=seeded))
+        self.draws = Draws(seed)  # z, penalty weights, noise: reseeded from (seed, step), a slice per rank
         self.batches_drawn = 0  # real batches drawn so far: a checkpoint keeps it so that a resumed run skips them
         self.trained_steps = 0  # generator iterations behind a loaded checkpoint's weights
 
@@ -78,11 +80,12 @@ class GANObjective(L.LightningModule):
 
     def critic_input(self, x: torch.Tensor) -> torch.Tensor:
         for constraint in self.constraints:
-            x = constraint.critic_input(x, self.global_step)
+            x = constraint.critic_input(x, self.global_step, self.draws)
         return x
 
     def sample_z(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.z_dim, device=self.device)
+        """Training's z: this rank's n (ganzoo/draws.py)."""
+        return self.draws.normal(n, self.z_dim, dtype=self.dtype)
 
     def critic_iters(self, step: int) -> int:
         """n_critic, or the WGAN authors' warm-up (loss.critic_warmup): 100 critic steps for the first 25
@@ -95,10 +98,11 @@ class GANObjective(L.LightningModule):
     # ----- the loop -------------------------------------------------------------------------------------------
     def training_step(self, dataloader_iter: Iterator) -> None:
         step = self.global_step  # generator iterations done before this one
+        self.draws.start(step, self.device, self.global_rank, self.trainer.world_size)
         for _ in range(self.critic_iters(step)):
             real, _, _ = next(dataloader_iter)
             self.batches_drawn += 1
-            logs = self.critic_step(real.to(self.device, non_blocking=True))
+            logs = self.critic_step(real.to(self.device, self.dtype, non_blocking=True))
         logs.update(self.generator_step(len(real)))
         for constraint in self.constraints:
             logs.update(constraint.logs(step))
@@ -113,7 +117,7 @@ class GANObjective(L.LightningModule):
         real, fake = self.critic_input(real), self.critic_input(fake)
         loss, logs = self.critic_loss(real, fake, z)
         for constraint in self.constraints:
-            term, extra = constraint.penalty(self.critic_score, real, fake)
+            term, extra = constraint.penalty(self.critic_score, real, fake, self.draws)
             loss = loss + term
             logs.update(extra)
         optimizer = self.optimizers()[0]
@@ -147,14 +151,15 @@ class GANObjective(L.LightningModule):
     # ----- using a trained model ------------------------------------------------------------------------------
     @torch.no_grad()
     def sample(self, n: int, z: torch.Tensor | None = None, seed: int | None = None, batch_size: int = 500) -> torch.Tensor:
-        """n samples from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2).
+        """n samples (float32) from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2).
         With `seed`, z comes from its own generator and the global random state (training's) is left alone."""
         if z is None and seed is not None:
             z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed))
-        z = self.sample_z(n) if z is None else z.to(self.device)
+        z = torch.randn(n, self.z_dim) if z is None else z
+        z = z.to(self.device, self.dtype)  # the nets' dtype: float64 or bf16 under trainer.precision=64/bf16-true
         was_training = self.generator.training
         self.generator.eval()
         try:
-            return torch.cat([self.generator(chunk) for chunk in z.split(batch_size)])
+            return torch.cat([self.generator(chunk) for chunk in z.split(batch_size)]).float()
         finally:
             self.generator.train(was_training)

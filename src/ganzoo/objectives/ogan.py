@@ -65,7 +65,7 @@ class OGAN(GANObjective):
         was_training = self.critic.training
         self.critic.eval()
         try:
-            return standardize(self.critic(x.to(self.device)).flatten(1))
+            return standardize(self.critic(x.to(self.device, self.dtype)).flatten(1).float())
         finally:
             self.critic.train(was_training)
 

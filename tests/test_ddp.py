@@ -1,0 +1,50 @@
+"""DDP on this CPU: two gloo processes, started from the command line as a user starts them (never forked inside
+pytest). Each rank saves its weights, first z and first real batch (helpers.RankProbe), so that the tests can
+see what would break if gradients were not averaged over the ranks or the ranks shared their random numbers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers import DDP_CPU, TINY_TOY, probed, rank_files
+
+pytestmark = pytest.mark.slow
+
+# float64 and no batch norm: a 2-rank run and one process then agree to rounding (DDP averages the ranks' mean
+# gradients, which is the global batch's mean gradient).
+EXACT = [*TINY_TOY, "model.hidden_layers=2", "steps=4", "callbacks.every_n_steps=2", "callbacks.toy_figures.n=100",
+         "logger=none", "trainer.precision=64-true"]
+OBJECTIVES = {
+    "wgan_gp": ["loss=wgan_gp"],  # the penalty's double backward
+    "wgan_warmup": ["loss=wgan", "loss.critic_warmup.first=2", "loss.critic_warmup.n_critic=7"],  # clipping, warm-up
+    "gan_noise": ["loss=gan", "constraint=instance_noise"],  # noise drawn per rank
+}
+
+
+@pytest.mark.parametrize("objective", list(OBJECTIVES))
+def test_two_ranks_hold_equal_weights_and_equal_one_process_on_the_global_batch(objective, tmp_path):
+    args = [*EXACT, *OBJECTIVES[objective]]
+    probed([*args, *DDP_CPU, "data.batch_size=8"], tmp_path / "ddp")
+    probed([*args, "trainer=cpu", "data.batch_size=16"], tmp_path / "one")
+    ranks, (alone,) = rank_files(tmp_path / "ddp"), rank_files(tmp_path / "one")
+    assert [r["world"] for r in ranks] == [2, 2] and alone["world"] == 1
+    for name, weight in ranks[0]["state"].items():
+        assert torch.equal(weight, ranks[1]["state"][name]), f"{name} differs between the ranks"
+        assert torch.allclose(weight, alone["state"][name], rtol=0, atol=1e-12), f"{name} differs from one process"
+    # the ranks drew different z and real points: together, what one process drew with a batch twice as large
+    assert not torch.equal(ranks[0]["z"], ranks[1]["z"]) and not torch.equal(ranks[0]["real"], ranks[1]["real"])
+    assert torch.equal(torch.cat([ranks[0]["z"], ranks[1]["z"]]), alone["z"])
+    assert torch.equal(torch.cat([ranks[0]["real"], ranks[1]["real"]]), alone["real"])
+
+
+def test_a_resumed_two_rank_run_ends_bitwise_where_the_unbroken_one_ends(tmp_path):
+    args = [*TINY_TOY, "steps=6", "callbacks.every_n_steps=3", "callbacks.toy_figures.n=100", "logger=none", *DDP_CPU,
+            "loss.critic_warmup=null"]
+    probed(args, tmp_path / "unbroken")
+    probed([*args, "steps=3"], tmp_path / "broken")
+    probed([f"ckpt_path={tmp_path / 'broken' / 'checkpoints' / 'last.ckpt'}", "steps=6"], tmp_path / "broken")
+    unbroken, resumed = rank_files(tmp_path / "unbroken"), rank_files(tmp_path / "broken")
+    for rank in (0, 1):
+        for name, weight in unbroken[rank]["state"].items():
+            assert torch.equal(weight, resumed[rank]["state"][name]), f"rank {rank}: {name} differs after resume"
