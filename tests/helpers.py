@@ -64,9 +64,9 @@ def build(cfg):
     return build_objective(cfg, datamodule.shape), datamodule
 
 
-def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None) -> subprocess.CompletedProcess:
+def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300, cwd=tempfile.mkdtemp(),
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300, cwd=cwd or tempfile.mkdtemp(),
         env={**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})},
     )
 

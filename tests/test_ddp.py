@@ -4,10 +4,14 @@ see what would break if gradients were not averaged over the ranks or the ranks 
 
 from __future__ import annotations
 
+import csv
+import json
+
 import pytest
 import torch
+import yaml
 
-from helpers import DDP_CPU, TINY_TOY, probed, rank_files
+from helpers import DDP_CPU, TINY_TOY, cli, probed, rank_files, wandb_run
 
 pytestmark = pytest.mark.slow
 
@@ -48,3 +52,35 @@ def test_a_resumed_two_rank_run_ends_bitwise_where_the_unbroken_one_ends(tmp_pat
     for rank in (0, 1):
         for name, weight in unbroken[rank]["state"].items():
             assert torch.equal(weight, resumed[rank]["state"][name]), f"rank {rank}: {name} differs after resume"
+
+
+SWEEP = ["-m", "loss=gan,wgan_gp", *TINY_TOY, "data.batch_size=8", "steps=2", "callbacks.every_n_steps=2",
+         "callbacks.toy_figures.n=100", *DDP_CPU]
+
+
+def test_a_sweep_of_ddp_jobs_runs_each_job_once_with_all_its_ranks(tmp_path):
+    # Lightning starts ranks by running the command again; in a sweep each rank re-ran the whole sweep.
+    sweep_dir, cwd = tmp_path / "sweep", tmp_path / "cwd"
+    cwd.mkdir()
+    done = cli([*SWEEP, "logger=wandb", f"hydra.sweep.dir={sweep_dir}"], cwd=cwd,
+               env={"WANDB_MODE": "offline", "WANDB_SILENT": "true"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in sweep_dir.iterdir() if p.is_dir() and p.name != "wandb") == ["0", "1"]
+    assert list(cwd.iterdir()) == []  # no second sweep, no stray run directory
+    for job in ("0", "1"):
+        assert json.loads((sweep_dir / job / "summary.json").read_text())["steps"] == 2
+        assert (sweep_dir / job / "train_ddp_process_1.log").is_file()  # rank 1 ran in the job's directory
+    with open(sweep_dir / "sweep_summary.csv") as f:
+        assert [row["loss"] for row in csv.DictReader(f)] == ["gan", "wgan_gp"]
+    runs = [wandb_run(p) for job in ("0", "1") for p in (sweep_dir / job / "wandb").glob("offline-run-*")]
+    assert len(runs) == 2 and runs[0]["id"] != runs[1]["id"]  # a fresh W&B run per job, in the sweep's group
+    assert runs[0]["group"] == runs[1]["group"] == str(sweep_dir) and runs[0]["name"].startswith("loss=gan,")
+
+
+def test_optuna_gets_the_figure_of_each_ddp_job(tmp_path):
+    sweep_dir = tmp_path / "optuna"
+    done = cli(["hparams_search=optuna", "hydra.sweeper.n_trials=2", *SWEEP[2:], f"hydra.sweep.dir={sweep_dir}"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    summaries = [json.loads((sweep_dir / job / "summary.json").read_text()) for job in ("0", "1")]
+    best = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
+    assert best["best_value"] == min(s["figures"]["val/w1"] for s in summaries)

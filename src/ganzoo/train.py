@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from ganzoo.cli import run_entry
 from ganzoo.config import validate
 from ganzoo.errors import ConfigError
+from ganzoo.sweep_job import in_ddp_sweep, run_apart
 
 
 def run(cfg: DictConfig) -> dict:
@@ -37,7 +38,7 @@ def optimized_value(cfg: DictConfig, summary: dict) -> float:
 
 def task(cfg: DictConfig) -> dict | float:
     """What the command line runs: a summary, or under hparams_search the one figure its sweeper minimizes."""
-    summary = run(cfg)
+    summary = run_apart(cfg) if in_ddp_sweep(cfg) else run(cfg)
     return optimized_value(cfg, summary) if "optimized_metric" in cfg else summary
 
 

@@ -1,0 +1,67 @@
+"""A DDP job of a Hydra multirun runs as its own `python -m ganzoo.train` process.
+
+Lightning starts DDP ranks by running the current command again (its subprocess launcher). In a sweep that
+command is the whole sweep: each rank would run every job again. So a sweep job with a DDP strategy is handed to
+a fresh plain run with the job's own overrides, in the job's directory; Lightning starts that run's ranks as it
+does for any single run, and the job returns the summary.json its rank 0 wrote, so that the sweep table, Optuna
+and W&B (one run per job, grouped by the sweep) see it as they see any other job. This costs one interpreter
+start per job. Jobs that train in one process run inside the sweep's process, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from ganzoo.errors import TrainingError
+
+
+def uses_ddp(cfg: DictConfig) -> bool:
+    strategy = cfg.trainer.get("strategy")
+    name = strategy.get("_target_", "") if isinstance(strategy, DictConfig) else str(strategy or "")
+    return "ddp" in name.lower()
+
+
+def in_ddp_sweep(cfg: DictConfig) -> bool:
+    """True for a job of a multirun (not itself one of Lightning's ranks) that trains with DDP."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN and uses_ddp(cfg)
+
+
+def quoted(value: str) -> str:
+    """A string as one value of Hydra's override grammar."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def job_command(cfg: DictConfig) -> tuple[list[str], Path]:
+    from hydra.core.hydra_config import HydraConfig
+
+    from ganzoo.loggers import multirun_job
+
+    hydra = HydraConfig.get()
+    job_dir = Path(hydra.runtime.output_dir)
+    overrides = [o for o in hydra.overrides.task if not o.startswith("run_dir=")]
+    # hydra.mode=RUN: a config that sets MULTIRUN itself (hparams_search) would otherwise start the sweep again
+    overrides += [f"run_dir={quoted(str(job_dir))}", f"hydra.run.dir={quoted(str(job_dir))}", "hydra.output_subdir=null",
+                  "hydra.mode=RUN"]
+    logger = cfg.get("logger") or {}
+    if str(logger.get("_target_", "")).endswith("WandbLogger"):  # one W&B run per job, grouped by the sweep
+        group, name = multirun_job()
+        overrides += [f"logger.group={quoted(logger.get('group') or group)}", f"logger.name={quoted(logger.get('name') or name)}"]
+    return [sys.executable, "-m", "ganzoo.train", *overrides], job_dir
+
+
+def run_apart(cfg: DictConfig) -> dict:
+    """Train the job as a plain run in a process of its own; return its summary."""
+    command, job_dir = job_command(cfg)
+    done = subprocess.run(command)
+    summary = job_dir / "summary.json"
+    if done.returncode != 0 or not summary.is_file():
+        raise TrainingError(f"the DDP job in {job_dir} failed (exit status {done.returncode}); see its train.log there")
+    return json.loads(summary.read_text())
