@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 import ganzoo
+from ganzoo.constraints import Score
 from ganzoo.constraints.gradient_penalty import GradientPenalty
 from ganzoo.draws import Draws
 from helpers import DoubledCritic, build, fit, tiny, w_estimates
@@ -96,7 +97,7 @@ def test_gradient_penalty_equals_a_hand_computation_on_a_tiny_critic():
     real, fake = torch.randn(5, 2), torch.randn(5, 2)
     draws = Draws(seed=3)
     draws.start(7, torch.device("cpu"))
-    penalty, logs = GradientPenalty(weight=10.0).penalty(score, real, fake, draws)
+    penalty, logs = GradientPenalty(weight=10.0).penalty(Score(score), real, fake, draws)
     eps = torch.rand(5, 1, generator=torch.Generator().manual_seed(3 * 2**32 + 7))  # the same numbers, by hand
     norms = (eps * real + (1 - eps) * fake).norm(dim=1)
     expected = 10.0 * ((2 * 0.7 * norms - 1) ** 2).mean()

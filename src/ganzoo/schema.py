@@ -22,7 +22,7 @@ from ganzoo.errors import ConfigError
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # int | float | bool | choice | str | node | floats | devices | strategy
+    kind: str  # int | float | bool | choice | str | node | floats | devices | strategy | compile
     example: Any = None
     low: float | None = None  # inclusive bounds
     high: float | None = None
@@ -46,6 +46,7 @@ class Rule:
             "floats": f"a list of {self.length} numbers{' each ' + bounds if bounds else ''}",
             "devices": "a number of devices >= 1, -1 (all), auto, or a list of device indices",
             "strategy": "a Lightning strategy name (auto, ddp, ddp_spawn) or a node with its _target_",
+            "compile": "true, false or a torch.compile backend (inductor, aot_eager, cudagraphs)",
         }[self.kind]
         return text + (" or null" if self.nullable else "")
 
@@ -104,6 +105,8 @@ OPTIONS: dict[str, Rule] = {
     "model.critic_norm": NORMS,
     "model.generator_channels": Choice("halving", "constant"),
     "model.extra_layers": Int(0, low=0),
+    "model.compile": Rule("compile", "true"),
+    "model.channels_last": BOOL,
     # objectives (conf/loss)
     "loss.n_critic": Int(5, low=1),
     "loss.critic_warmup": Node(),
@@ -249,6 +252,8 @@ def fits(rule: Rule, value: Any) -> bool:
         if isinstance(value, list):
             return bool(value) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
         return value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and (value >= 1 or value == -1))
+    if rule.kind == "compile":
+        return isinstance(value, (bool, str))
     if rule.kind == "strategy":
         return isinstance(value, (str, dict))
     raise ValueError(f"unknown rule kind {rule.kind}")

@@ -10,12 +10,38 @@ from torch import nn
 
 from ganzoo.draws import Draws
 
-Score = Callable[[torch.Tensor], torch.Tensor]  # x -> one critic score per sample
+
+class Score:
+    """The critic as a penalty sees it: one score per sample, and the gradient of the scores with respect to the
+    input, kept differentiable (create_graph) so that a penalty on it trains the critic.
+
+    Under 16-mixed precision the inner gradient is taken of the scores times AMP's loss scale and divided by it
+    afterwards (PyTorch's recipe for gradient penalties under AMP), so that small float16 gradients do not
+    underflow; the outer loss is scaled by Lightning as usual. `loss_scale` is the scaler's scale as a tensor on
+    the device (no host sync), or None when nothing is scaled (32-bit, bf16)."""
+
+    def __init__(self, score: Callable[[torch.Tensor], torch.Tensor], loss_scale: torch.Tensor | None = None):
+        self.score, self.loss_scale = score, loss_scale
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.score(x)
+
+    def input_gradient(self, x: torch.Tensor) -> torch.Tensor:
+        """d sum(score(x)) / dx, one row per sample; x itself is detached first."""
+        x = x.detach().requires_grad_(True)
+        total = self.score(x).sum()
+        if self.loss_scale is None:
+            return torch.autograd.grad(total, x, create_graph=True)[0]
+        (scaled,) = torch.autograd.grad(total * self.loss_scale, x, create_graph=True)
+        return scaled / self.loss_scale
 
 
 class Constraint:
     # True when the term is computed per sample, so batch norm in the critic would break it.
     per_sample = False
+    # True when the term differentiates the critic with respect to its input (double backward): the critic then
+    # stays eager under model.compile.
+    differentiates_critic = False
 
     def wrap_critic(self, critic: nn.Module) -> nn.Module:
         """Called once when the nets are built: wrap, re-parametrize (spectral norm) or project (clipping) the critic."""

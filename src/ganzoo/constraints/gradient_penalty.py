@@ -1,8 +1,9 @@
 """Two-sided gradient penalty (Gulrajani et al. 2017, Algorithm 1, lines 6-8):
 lambda * mean((||grad f(x^)||_2 - 1)^2) at x^ = e x + (1 - e) G(z), e ~ U[0, 1] drawn per sample.
 
-The inner gradient uses torch.autograd.grad(create_graph=True) and the outer loss an ordinary backward, the
-form that DDP's gradient hooks and AMP's loss scaling both handle.
+The inner gradient uses torch.autograd.grad(create_graph=True) with respect to the input only, so DDP's
+gradient hooks fire once, in the outer backward (which averages the penalty's gradient over the ranks); under
+16-mixed it is taken at AMP's loss scale (`Score.input_gradient`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from ganzoo.draws import Draws
 
 def gradient_norms(score: Score, x: torch.Tensor) -> torch.Tensor:
     """||grad_x score(x)||_2 for each sample, keeping the graph so the norm itself can be differentiated."""
-    x = x.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(score(x).sum(), x, create_graph=True)
-    return grad.flatten(1).norm(2, dim=1)
+    return score.input_gradient(x).flatten(1).norm(2, dim=1)
 
 
 class GradientPenalty(Constraint):
     per_sample = True
+    differentiates_critic = True
 
     def __init__(self, weight: float = 10.0):  # lambda >= 0, checked with the config (ganzoo/schema.py)
         self.weight = float(weight)

@@ -19,7 +19,7 @@ import lightning as L
 import torch
 from torch import nn
 
-from ganzoo.constraints import Constraint
+from ganzoo.constraints import Constraint, Score
 from ganzoo.draws import Draws
 from ganzoo.models import Nets
 from ganzoo.shapes import is_image_shape
@@ -61,6 +61,7 @@ class GANObjective(L.LightningModule):
         self.draws = Draws(seed)  # z, penalty weights, noise: reseeded from (seed, step), a slice per rank
         self.batches_drawn = 0  # real batches drawn so far: a checkpoint keeps it so that a resumed run skips them
         self.trained_steps = 0  # generator iterations behind a loaded checkpoint's weights
+        self.memory_format = torch.preserve_format  # torch.channels_last under model.channels_last (build.py)
 
     @property
     def draws_images(self) -> bool:
@@ -83,6 +84,11 @@ class GANObjective(L.LightningModule):
             x = constraint.critic_input(x, self.global_step, self.draws)
         return x
 
+    def loss_scale(self) -> torch.Tensor | None:
+        """AMP's loss scale under 16-mixed precision, as a tensor on the device; None otherwise."""
+        scaler = getattr(self.trainer.precision_plugin, "scaler", None)  # Lightning's MixedPrecision has one for 16-mixed
+        return scaler.scale(torch.ones((), device=self.device)) if scaler is not None else None
+
     def sample_z(self, n: int) -> torch.Tensor:
         """Training's z: this rank's n (ganzoo/draws.py)."""
         return self.draws.normal(n, self.z_dim, dtype=self.dtype)
@@ -102,7 +108,8 @@ class GANObjective(L.LightningModule):
         for _ in range(self.critic_iters(step)):
             real, _, _ = next(dataloader_iter)
             self.batches_drawn += 1
-            logs = self.critic_step(real.to(self.device, self.dtype, non_blocking=True))
+            real = real.to(self.device, self.dtype, non_blocking=True, memory_format=self.memory_format)
+            logs = self.critic_step(real)
         logs.update(self.generator_step(len(real)))
         for constraint in self.constraints:
             logs.update(constraint.logs(step))
@@ -116,8 +123,9 @@ class GANObjective(L.LightningModule):
             fake = self.generator(z)
         real, fake = self.critic_input(real), self.critic_input(fake)
         loss, logs = self.critic_loss(real, fake, z)
+        score = Score(self.critic_score, self.loss_scale())
         for constraint in self.constraints:
-            term, extra = constraint.penalty(self.critic_score, real, fake, self.draws)
+            term, extra = constraint.penalty(score, real, fake, self.draws)
             loss = loss + term
             logs.update(extra)
         optimizer = self.optimizers()[0]

@@ -8,6 +8,13 @@ through here, so a checkpoint rebuilds exactly the nets it was trained with.
 This is also where nets and constraints meet: a term computed per sample (the gradient penalty) cannot sit on a
 batch-norm critic, since batch norm mixes the samples of a batch (Gulrajani et al. 2017, section 4); such a critic
 gets layer norm instead.
+
+And where two settings of every model are applied, which say how the nets run, not what they are:
+`model.channels_last` (image nets and batches in NHWC, faster convolutions on recent GPUs) and `model.compile`
+(torch.compile; true for the default backend, inductor, or a backend's name). Compilation is in place
+(`Module.compile`), so checkpoints keep the same keys with it or without it. A critic that a constraint
+differentiates with respect to its input (the gradient penalty's double backward, which torch.compile does not
+support) stays eager; the generator is always compiled.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Mapping, Sequence
 
+import torch
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
@@ -61,6 +69,7 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announ
     cls = objective_class(cfg.loss._target_)
     constraints = build_constraints(cfg.constraint)
     model = model_for_constraints(OmegaConf.to_container(cfg.model, resolve=True), constraints, announce)
+    compile_with, channels_last = model.pop("compile", False), model.pop("channels_last", False)
     z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
     generator, critic = make(
         model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim, critic_outputs=z_dim if cls.encodes else 1
@@ -69,4 +78,14 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announ
         critic = constraint.wrap_critic(critic)
     optimizers = {name: make(cfg.optim[name]) for name in ("critic", "generator")}
     settings = {k: v for k, v in OmegaConf.to_container(cfg.loss, resolve=True).items() if k != "_target_"}
-    return cls(Nets(generator, critic), constraints, optimizers, data_shape, z_dim, seed=int(cfg.seed), **settings)
+    module = cls(Nets(generator, critic), constraints, optimizers, data_shape, z_dim, seed=int(cfg.seed), **settings)
+    if channels_last and len(data_shape) == 3:
+        module.memory_format = torch.channels_last
+        module.generator.to(memory_format=torch.channels_last)
+        module.critic.to(memory_format=torch.channels_last)
+    if compile_with:
+        backend = "inductor" if compile_with is True else str(compile_with)
+        module.generator.compile(backend=backend)
+        if not any(c.differentiates_critic for c in constraints):
+            module.critic.compile(backend=backend)
+    return module
