@@ -143,6 +143,16 @@ def test_a_diverging_run_stops_in_one_line_and_keeps_its_last_finite_checkpoint(
     assert all(torch.isfinite(tensor).all() for tensor in checkpoint["state_dict"].values())
 
 
+@pytest.mark.slow
+def test_between_checkpoints_divergence_is_caught_one_iteration_late_with_its_own_step(run_dir):
+    poison = ["+callbacks.poison._target_=test_runs.PoisonAt", "+callbacks.poison.step=5"]
+    with pytest.raises(TrainingError, match="training diverged at step 6: the generator's weights"):
+        ganzoo.train(tiny(["data=gaussians8", "steps=12", "callbacks.every_n_steps=4", *poison], run_dir))
+    checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["global_step"] == 4
+    assert all(torch.isfinite(tensor).all() for tensor in checkpoint["state_dict"].values())
+
+
 def test_the_last_checkpoint_holds_the_final_step_and_the_summary_names_only_a_written_one(tmp_path):
     short = ["steps=3", "callbacks.every_n_steps=2", "callbacks.toy_figures.n=100"]
     summary = ganzoo.train(tiny(short, tmp_path / "saved"))
