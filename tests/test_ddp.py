@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
 import yaml
 
-from helpers import DDP_CPU, TINY_TOY, cli, probed, rank_files, wandb_run
-
-pytestmark = pytest.mark.slow
+import ganzoo
+from ganzoo.errors import ConfigError
+from helpers import DDP_CPU, TINY_DCGAN, TINY_TOY, cli, probed, rank_files, tiny, wandb_run
 
 # float64 and no batch norm: a 2-rank run and one process then agree to rounding (DDP averages the ranks' mean
 # gradients, which is the global batch's mean gradient).
@@ -26,6 +28,7 @@ OBJECTIVES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", list(OBJECTIVES))
 def test_two_ranks_hold_equal_weights_and_equal_one_process_on_the_global_batch(objective, tmp_path):
     args = [*EXACT, *OBJECTIVES[objective]]
@@ -42,6 +45,7 @@ def test_two_ranks_hold_equal_weights_and_equal_one_process_on_the_global_batch(
     assert torch.equal(torch.cat([ranks[0]["real"], ranks[1]["real"]]), alone["real"])
 
 
+@pytest.mark.slow
 def test_a_resumed_two_rank_run_ends_bitwise_where_the_unbroken_one_ends(tmp_path):
     args = [*TINY_TOY, "steps=6", "callbacks.every_n_steps=3", "callbacks.toy_figures.n=100", "logger=none", *DDP_CPU,
             "loss.critic_warmup=null"]
@@ -58,6 +62,7 @@ SWEEP = ["-m", "loss=gan,wgan_gp", *TINY_TOY, "data.batch_size=8", "steps=2", "c
          "callbacks.toy_figures.n=100", *DDP_CPU]
 
 
+@pytest.mark.slow
 def test_a_sweep_of_ddp_jobs_runs_each_job_once_with_all_its_ranks(tmp_path):
     # Lightning starts ranks by running the command again; in a sweep each rank re-ran the whole sweep.
     sweep_dir, cwd = tmp_path / "sweep", tmp_path / "cwd"
@@ -77,6 +82,7 @@ def test_a_sweep_of_ddp_jobs_runs_each_job_once_with_all_its_ranks(tmp_path):
     assert runs[0]["group"] == runs[1]["group"] == str(sweep_dir) and runs[0]["name"].startswith("loss=gan,")
 
 
+@pytest.mark.slow
 def test_optuna_gets_the_figure_of_each_ddp_job(tmp_path):
     sweep_dir = tmp_path / "optuna"
     done = cli(["hparams_search=optuna", "hydra.sweeper.n_trials=2", *SWEEP[2:], f"hydra.sweep.dir={sweep_dir}"])
@@ -84,3 +90,47 @@ def test_optuna_gets_the_figure_of_each_ddp_job(tmp_path):
     summaries = [json.loads((sweep_dir / job / "summary.json").read_text()) for job in ("0", "1")]
     best = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
     assert best["best_value"] == min(s["figures"]["val/w1"] for s in summaries)
+
+
+FORKED = """
+import json, sys
+import ganzoo
+cfg = ganzoo.compose(sys.argv[1:])
+print("SUMMARY " + json.dumps(ganzoo.train(cfg)))
+"""
+
+
+@pytest.mark.slow
+def test_the_python_api_returns_the_summary_when_the_ranks_are_forked(tmp_path):
+    # forked ranks (DDP in a notebook): rank 0 is a child, and this process held no summary of its own
+    args = [*TINY_TOY, "data.batch_size=8", "steps=2", "callbacks.every_n_steps=2", "callbacks.toy_figures.n=100",
+            "logger=none", *DDP_CPU, "trainer.strategy.start_method=fork", f"run_dir={tmp_path / 'run'}"]
+    done = subprocess.run([sys.executable, "-c", FORKED, *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.split("SUMMARY ", 1)[1])
+    assert summary == json.loads((tmp_path / "run" / "summary.json").read_text()) and summary["steps"] == 2
+
+
+def test_sync_batchnorm_on_a_cpu_is_one_clear_line(run_dir):
+    cfg = tiny([*TINY_DCGAN, "data=digits", "trainer=cpu", "trainer.sync_batchnorm=true", "steps=1"], run_dir)
+    with pytest.raises(ConfigError, match="trainer.sync_batchnorm=true needs GPUs"):
+        ganzoo.train(cfg)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="SyncBatchNorm runs on GPUs only; this needs 2 of them")
+def test_with_sync_batchnorm_two_gpus_equal_one_process_on_the_global_batch(tmp_path):
+    # batch norm's statistics over the global batch: without sync_batchnorm each rank normalizes its own half
+    args = [*TINY_DCGAN, "data=digits", "loss=wgan", "loss.critic_warmup=null", "steps=2", "callbacks.every_n_steps=2",
+            "logger=none", "trainer.precision=64-true", "trainer.accelerator=gpu"]
+    probed([*args, "trainer=ddp", "trainer.devices=2", "trainer.sync_batchnorm=true", "data.batch_size=8"], tmp_path / "ddp")
+    probed([*args, "trainer.devices=1", "data.batch_size=16"], tmp_path / "one")
+    ranks, (alone,) = rank_files(tmp_path / "ddp"), rank_files(tmp_path / "one")
+    for name, weight in ranks[0]["state"].items():
+        assert torch.allclose(weight.double(), alone["state"][name].double(), rtol=0, atol=1e-9), name
+
+
+def test_a_plain_ddp_strategy_string_is_refused_in_one_line(run_dir):
+    # Lightning's "ddp" crashes at the second critic backward with an error about unused parameters
+    with pytest.raises(ConfigError, match="trainer.strategy=ddp leaves out find_unused_parameters.*use trainer=ddp"):
+        ganzoo.train(tiny(["trainer=cpu", "trainer.strategy=ddp", "steps=1"], run_dir))

@@ -4,11 +4,14 @@ constraints by `objectives.build_objective`. This module only decides what goes 
 
 from __future__ import annotations
 
+import json
+import time
 import warnings
 from datetime import datetime
 from pathlib import Path
 
 import lightning as L
+from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -18,6 +21,7 @@ from ganzoo.checkpoint import read as read_checkpoint
 from ganzoo.config import to_plain, validate
 from ganzoo.console import run_logging, say
 from ganzoo.data import GANDataModule
+from ganzoo.errors import ConfigError
 from ganzoo.instantiation import make
 from ganzoo.memory import check_batch_fits_memory
 from ganzoo.metrics.images import METRICS as METRIC_NAMES
@@ -63,8 +67,16 @@ def train(cfg: DictConfig) -> dict:
                 f" in {run_dir.resolve()}")
         for logger in trainer.loggers:
             logger.log_hyperparams(to_plain(cfg))
+        started = time.time()
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-    return next((c.summary for c in callbacks if isinstance(c, RunSummary)), {})
+    return next((c.summary for c in callbacks if isinstance(c, RunSummary) and c.summary), None) or written_summary(run_dir, started)
+
+
+def written_summary(run_dir: Path, since: float) -> dict:
+    """The summary.json rank 0 wrote after `since`: under a DDP strategy that forks or spawns its ranks
+    (ddp_notebook, ddp_spawn), rank 0 is another process and this one holds no summary of its own."""
+    path = run_dir / "summary.json"
+    return json.loads(path.read_text()) if path.is_file() and path.stat().st_mtime >= since else {}
 
 
 def resolve_run_dir(cfg: DictConfig) -> Path:
@@ -115,7 +127,14 @@ def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callba
 
 
 def build_trainer(cfg: DictConfig, callbacks: list[L.Callback]) -> L.Trainer:
+    strategy = cfg.trainer.get("strategy")
+    if isinstance(strategy, str) and strategy.startswith("ddp") and "find_unused_parameters_true" not in strategy:
+        raise ConfigError(f"trainer.strategy={strategy} leaves out find_unused_parameters, which the n_critic loop needs "
+                          "(each backward reaches one net); use trainer=ddp, with trainer.strategy.start_method=fork in a notebook")
     logger = make(cfg.logger) if cfg.get("logger") else False  # logger=none: an empty config
     # callbacks.progress=null switches the bar off rather than letting Lightning add its own (rich's, if installed)
     bar = cfg.trainer.get("enable_progress_bar", True) and any(isinstance(c, ProgressBar) for c in callbacks)
-    return make(cfg.trainer, callbacks=callbacks, logger=logger, default_root_dir=cfg.run_dir, enable_progress_bar=bar)
+    trainer = make(cfg.trainer, callbacks=callbacks, logger=logger, default_root_dir=cfg.run_dir, enable_progress_bar=bar)
+    if cfg.trainer.get("sync_batchnorm") and isinstance(trainer.accelerator, CPUAccelerator):
+        raise ConfigError("trainer.sync_batchnorm=true needs GPUs (torch's SyncBatchNorm has no CPU kernel); drop it on a CPU")
+    return trainer

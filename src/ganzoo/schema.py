@@ -137,6 +137,7 @@ OPTIONS: dict[str, Rule] = {
     "trainer.sync_batchnorm": BOOL,
     "trainer.strategy": Rule("strategy", "ddp"),
     "trainer.strategy.find_unused_parameters": BOOL,
+    "trainer.strategy.start_method": Choice("popen", "spawn", "fork", "forkserver"),
     "trainer.precision": Choice(*PRECISIONS),
     "trainer.max_steps": Int(2000, low=1),
     "trainer.max_epochs": Int(-1, low=-1),
