@@ -83,6 +83,7 @@ OPTIONS: dict[str, Rule] = {
     "run_dir": Str("outputs/my_run", nullable=True),
     "ckpt_path": Str("outputs/.../checkpoints/last.ckpt", nullable=True),
     "optimized_metric": Str("val/w1", nullable=True),
+    "sweep_gpus": Int(4, low=1, nullable=True),  # -m: job k trains on GPU k mod sweep_gpus (ganzoo/placement.py)
     # data (conf/data)
     "data.batch_size": Int(64, low=1),
     "data.image_size": Int(32, low=8),

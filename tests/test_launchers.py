@@ -1,0 +1,150 @@
+"""A sweep's jobs run side by side: on this machine in processes of their own (hydra/launcher=parallel), through
+submitit as on a SLURM cluster (hydra/launcher=slurm_local here, slurm there), and with sweep_gpus=N job k
+trains on GPU k mod N."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import OmegaConf
+
+import ganzoo
+from ganzoo import train as train_entry
+from ganzoo.config import config_dir, validate
+from ganzoo.errors import ConfigError
+from ganzoo.placement import place, place_job
+from helpers import cli
+
+TINY_SWEEP = ["-m", "loss=gan,wgan_gp", "steps=3", "callbacks.every_n_steps=3", "model.width=32", "data.batch_size=16",
+              "callbacks.toy_figures.n=100"]
+
+
+def with_hydra(overrides: list[str]):
+    """The train config composed with its `hydra` node, as Hydra hands it to a launcher."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return hydra_compose(config_name="train", overrides=overrides, return_hydra_config=True)
+
+
+@pytest.fixture
+def hydra_job():
+    """Run the test as if inside a Hydra job: `hydra_job(mode, num)` sets Hydra's own HydraConfig."""
+
+    def enter(mode: str, num: int):
+        HydraConfig.instance().set_config(with_hydra([f"hydra.mode={mode}", f"hydra.job.num={num}"]))
+
+    yield enter
+    HydraConfig.instance().cfg = None
+
+
+# ----- which GPU a job trains on -------------------------------------------------------------------------------
+@pytest.mark.parametrize("gpus", [1, 2, 3])
+def test_job_k_trains_on_gpu_k_mod_sweep_gpus(gpus):
+    cfg = ganzoo.compose([f"sweep_gpus={gpus}"])
+    assert [place_job(cfg, k).trainer.devices for k in range(6)] == [[k % gpus] for k in range(6)]
+    assert cfg.trainer.devices == 1  # the job's config is a copy; the sweep's is untouched
+
+
+def test_without_sweep_gpus_or_outside_a_sweep_the_devices_are_left_alone():
+    assert place_job(ganzoo.compose([]), 3).trainer.devices == 1
+    cfg = ganzoo.compose(["sweep_gpus=2", "trainer.devices=auto"])
+    assert place_job(cfg, None) is cfg
+    assert place(cfg) is cfg  # not under Hydra at all: the Python API
+
+
+def test_a_sweep_job_is_placed_by_hydras_job_number(hydra_job):
+    cfg = ganzoo.compose(["sweep_gpus=2"])
+    hydra_job("MULTIRUN", 3)
+    assert place(cfg, gpus_here=2).trainer.devices == [1]
+    with pytest.raises(ConfigError, match="this machine has 1; set sweep_gpus=1$"):
+        place(cfg, gpus_here=1)
+    with pytest.raises(ConfigError, match="this machine has none; drop sweep_gpus"):
+        place(cfg, gpus_here=0)
+    hydra_job("RUN", 3)  # a single run keeps its devices even with sweep_gpus set
+    assert place(cfg, gpus_here=0) is cfg
+
+
+def test_sweep_gpus_with_a_cpu_trainer_or_several_devices_per_job_is_one_line():
+    with pytest.raises(ConfigError, match="drop sweep_gpus") as cpu:
+        place_job(ganzoo.compose(["sweep_gpus=2", "trainer=cpu"]), 0)
+    with pytest.raises(ConfigError, match="trainer.devices is 2") as several:
+        place_job(ganzoo.compose(["sweep_gpus=2", "trainer.devices=2"]), 0)
+    assert "\n" not in str(cpu.value) + str(several.value)
+
+
+# ----- the launchers' configs ----------------------------------------------------------------------------------
+def launcher(overrides: list[str]) -> dict:
+    cfg = with_hydra(overrides)
+    validate(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))
+    return OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
+
+
+def test_the_parallel_launcher_runs_two_jobs_at_once_or_one_per_gpu():
+    assert launcher(["hydra/launcher=parallel"])["n_jobs"] == 2
+    parallel = launcher(["hydra/launcher=parallel", "sweep_gpus=4"])
+    assert parallel["n_jobs"] == 4 and parallel["_target_"].endswith("JoblibLauncher")
+
+
+def test_the_slurm_launcher_runs_one_task_per_gpu():
+    slurm = launcher(["hydra/launcher=slurm", "hydra.launcher.gpus_per_node=4", "hydra.launcher.nodes=2",
+                      "hydra.launcher.partition=gpu"])
+    assert slurm["_target_"].endswith("SlurmLauncher") and slurm["partition"] == "gpu"
+    assert (slurm["nodes"], slurm["gpus_per_node"], slurm["tasks_per_node"]) == (2, 4, 4)
+    local = launcher(["hydra/launcher=slurm_local", "sweep_gpus=2"])
+    assert local["_target_"].endswith("LocalLauncher") and (local["gpus_per_node"], local["tasks_per_node"]) == (2, 1)
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "two"])
+def test_a_bad_sweep_gpus_is_exit_2_and_one_line(value, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["ganzoo-train", f"sweep_gpus={value}"])
+    monkeypatch.chdir(tempfile.mkdtemp())
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        train_entry.main()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(lines) == 1
+    assert lines[0].startswith("ganzoo: error: sweep_gpus must be an integer >= 1 or null") and "e.g. sweep_gpus=" in lines[0]
+
+
+# ----- whole sweeps, on the CPU --------------------------------------------------------------------------------
+def finished_jobs(sweep_dir: Path) -> list[str]:
+    """The jobs of the sweep table, each checked to have left its summary.json."""
+    with open(sweep_dir / "sweep_summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert all((sweep_dir / row["job"] / "summary.json").is_file() for row in rows)
+    return [row["loss"] for row in rows]
+
+
+def span(job_dir: Path) -> tuple[float, float]:
+    """When a job started (Hydra writes .hydra/overrides.yaml before the task) and ended (its summary.json)."""
+    return (job_dir / ".hydra" / "overrides.yaml").stat().st_mtime, (job_dir / "summary.json").stat().st_mtime
+
+
+@pytest.mark.slow
+def test_the_parallel_launcher_runs_the_jobs_at_the_same_time(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    done = cli([*TINY_SWEEP, "hydra/launcher=parallel", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep_dir}"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Joblib.Parallel(n_jobs=2" in done.stdout + done.stderr
+    assert finished_jobs(sweep_dir) == ["gan", "wgan_gp"]
+    (start0, end0), (start1, end1) = span(sweep_dir / "0"), span(sweep_dir / "1")
+    assert start0 < end1 and start1 < end0  # one after the other, a job would start after the other ended
+
+
+@pytest.mark.slow
+def test_a_slurm_sweep_runs_locally_through_submitit(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    done = cli([*TINY_SWEEP, "hydra/launcher=slurm_local", f"hydra.sweep.dir={sweep_dir}"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert finished_jobs(sweep_dir) == ["gan", "wgan_gp"]
+    submitted = [p for p in (sweep_dir / ".submitit").iterdir() if p.name.isdigit()]  # one folder per job
+    assert len(submitted) == 2 and all(list(p.glob("*_result.pkl")) for p in submitted)
+
