@@ -27,6 +27,7 @@ from ganzoo.memory import check_batch_fits_memory
 from ganzoo.metrics.images import METRICS as METRIC_NAMES
 from ganzoo.metrics.images import enabled as enabled_metrics
 from ganzoo.objectives import build_objective
+from ganzoo.placement import place
 
 # Lightning's advice that does not apply to ganzoo's loop, silenced around `fit` only (never process-wide):
 IRRELEVANT_WARNINGS = (
@@ -42,6 +43,7 @@ IRRELEVANT_WARNINGS = (
 def train(cfg: DictConfig) -> dict:
     """Train as `cfg` says; return the final figures (the content of summary.json)."""
     validate(cfg)
+    cfg = place(cfg)  # -m with sweep_gpus=N: job k trains on GPU k mod N
     # Read early, so that a missing or foreign file fails in one line before anything is built.
     checkpoint = read_checkpoint(cfg.ckpt_path, mmap=True) if cfg.get("ckpt_path") else None
     run_dir = resolve_run_dir(cfg)

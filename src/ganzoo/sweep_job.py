@@ -58,10 +58,11 @@ def job_command(cfg: DictConfig) -> tuple[list[str], Path]:
 
 
 def run_apart(cfg: DictConfig) -> dict:
-    """Train the job as a plain run in a process of its own; return its summary."""
+    """Train the job as a plain run in a process of its own; return its summary (empty in a SLURM task other than
+    rank 0's, where submitit starts one job process per rank and rank 0 alone writes the summary)."""
     command, job_dir = job_command(cfg)
     done = subprocess.run(command)
-    summary = job_dir / "summary.json"
-    if done.returncode != 0 or not summary.is_file():
+    if done.returncode != 0:
         raise TrainingError(f"the DDP job in {job_dir} failed (exit status {done.returncode}); see its train.log there")
-    return json.loads(summary.read_text())
+    summary = job_dir / "summary.json"
+    return json.loads(summary.read_text()) if summary.is_file() else {}
