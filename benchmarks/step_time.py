@@ -217,9 +217,9 @@ def score(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return critic(x).view(len(x))
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, draws: torch.Generator) -> torch.Tensor:
     """mean((||grad f(x_hat)||_2 - 1)^2), x_hat = e real + (1 - e) fake, e ~ U[0, 1] per sample."""
-    eps = torch.rand(len(real), *([1] * (real.dim() - 1)))
+    eps = torch.rand(len(real), *([1] * (real.dim() - 1)), generator=draws)
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(score(critic, x_hat).sum(), x_hat, create_graph=True)
     return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
@@ -233,23 +233,24 @@ def plain_iteration(
     real_batches: Iterator[torch.Tensor],
     z_dim: int,
     batch_size: int,
+    draws: torch.Generator,
 ) -> None:
-    """One generator iteration of WGAN-GP, Algorithm 1."""
+    """One generator iteration of WGAN-GP, Algorithm 1, its random numbers from `draws`."""
     for _ in range(N_CRITIC):
         real = next(real_batches)
-        z = torch.randn(len(real), z_dim)
+        z = torch.randn(len(real), z_dim, generator=draws)
         with torch.no_grad():
             fake = generator(z)
         # f(real) first, as ganzoo evaluates it: the weights' gradients then add up in the same order and
         # --check finds bitwise-equal weights (the other order differs by rounding, which Adam with beta1 = 0
         # magnifies for near-zero gradients).
         f_real = score(critic, real).mean()
-        loss = score(critic, fake).mean() - f_real + GP_WEIGHT * gradient_penalty(critic, real, fake)
+        loss = score(critic, fake).mean() - f_real + GP_WEIGHT * gradient_penalty(critic, real, fake, draws)
         opt_c.zero_grad(set_to_none=True)
         loss.backward()
         opt_c.step()
     critic.requires_grad_(False)
-    z = torch.randn(batch_size, z_dim)
+    z = torch.randn(batch_size, z_dim, generator=draws)
     loss = -score(critic, generator(z)).mean()
     opt_g.zero_grad(set_to_none=True)
     loss.backward()
@@ -273,15 +274,17 @@ class PlainLoop:
         self.opt_c = torch.optim.Adam(self.critic.parameters(), lr=LR, betas=BETAS)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=LR, betas=BETAS)
         self.real_batches = datamodule.batches(torch.Generator().manual_seed(datamodule.seed))  # ganzoo's stream
-        # Lightning's DataLoader iterator takes one draw from the global RNG (its base seed) before the first
-        # batch; taking it here too keeps z and e the same draws as in ganzoo (see check_equivalence).
-        torch.empty((), dtype=torch.int64).random_()
+        # z and e as ganzoo draws them (ganzoo/draws.py): one generator, reseeded from (seed, step) each iteration
+        self.draws, self.step = torch.Generator(), 0
 
     def run(self, iterations: int) -> None:
         for _ in range(iterations):
+            self.draws.manual_seed(SEED * 2**32 + self.step)
             plain_iteration(
-                self.generator, self.critic, self.opt_g, self.opt_c, self.real_batches, self.z_dim, self.batch_size
+                self.generator, self.critic, self.opt_g, self.opt_c, self.real_batches, self.z_dim, self.batch_size,
+                self.draws,
             )
+            self.step += 1
 
 
 def time_plain(case: Case, steps: int, warmup: int, run_dir: Path) -> tuple[float, float]:
