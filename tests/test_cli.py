@@ -22,7 +22,7 @@ SHORT = ["steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null"]
 
 
 BAD_TRAIN_INPUT = {
-    "unknown option": (["loss=wgangp"], "unknown loss 'wgangp': choose one of gan, ogan, wgan, wgan_gp"),
+    "unknown option": (["loss=wgangp"], "unknown loss 'wgangp': choose one of gan, hinge, lsgan, ogan, wgan, wgan_gp"),
     "unknown key": (["stepz=3"], "stepz"),
     "steps < 1": (["steps=0"], "steps must be an integer >= 1 (got 0); e.g. steps=2000"),
     "n_critic < 1": (["loss.n_critic=0"], "loss.n_critic must be an integer >= 1"),

@@ -69,7 +69,7 @@ def test_constraints_compose_across_losses():
 
 
 def test_unknown_group_option_is_one_line_naming_the_choices():
-    with pytest.raises(ConfigError, match=r"unknown loss 'wgangp': choose one of gan, ogan, wgan, wgan_gp") as err:
+    with pytest.raises(ConfigError, match=r"unknown loss 'wgangp': choose one of gan, hinge, lsgan, ogan, wgan, wgan_gp") as err:
         ganzoo.compose(["loss=wgangp"])
     assert "\n" not in str(err.value)
 

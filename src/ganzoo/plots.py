@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 CURVE_PANELS = (
     ("Wasserstein estimate", ("train/w_estimate",)),
     ("losses", ("train/critic_loss", "train/generator_loss")),
-    ("gradient penalty", ("train/gp",)),
+    ("gradient penalties", ("train/gp", "train/lp", "train/r1", "train/r2")),
     ("D(x), D(G(z))", ("train/d_real", "train/d_fake")),
+    ("f(x), f(G(z))", ("train/f_real", "train/f_fake")),
     ("toy figures", ("val/w1", "val/hq")),
 )
 

@@ -116,11 +116,18 @@ OPTIONS: dict[str, Rule] = {
     "loss.critic_warmup.every": Int(500, low=1),
     "loss.generator": Choice("nonsaturating", "minimax"),
     "loss.correlation_weight": Float(0.5, low=0),
+    "loss.a": Float(0.0),
+    "loss.b": Float(1.0),
+    "loss.c": Float(1.0),
     # constraints (conf/constraint)
     "constraint.*": Node(),
     "constraint.gp.weight": Float(10, low=0),
     "constraint.clip.clip_value": Float(0.01, above=0),
     "constraint.instance_noise.sigma": Float(0.1, low=0),
+    "constraint.lp.weight": Float(10, low=0),
+    "constraint.r1.gamma": Float(10, low=0),
+    "constraint.r2.gamma": Float(10, low=0),
+    "constraint.spectral_norm.power_iterations": Int(1, low=1),
     "constraint.instance_noise.anneal_steps": Int(1000, low=1),
     "constraint.instance_noise.schedule": Choice("linear", "exponential"),
     # optimizers (conf/loss: optim.critic, optim.generator)

@@ -8,8 +8,10 @@ from typing import Mapping
 
 from ganzoo.constraints.base import Constraint, Score
 from ganzoo.constraints.clip import WeightClip
-from ganzoo.constraints.gradient_penalty import GradientPenalty
+from ganzoo.constraints.gradient_penalty import GradientPenalty, OneSidedPenalty
 from ganzoo.constraints.instance_noise import InstanceNoise
+from ganzoo.constraints.spectral_norm import SpectralNorm
+from ganzoo.constraints.zero_centered import R1, R2
 from ganzoo.instantiation import make
 
 
@@ -19,4 +21,5 @@ def build_constraints(nodes: Mapping) -> list[Constraint]:
     return [make(node) for node in nodes.values() if node is not None and "_target_" in node]
 
 
-__all__ = ["Constraint", "Score", "WeightClip", "GradientPenalty", "InstanceNoise", "build_constraints"]
+__all__ = ["Constraint", "Score", "WeightClip", "GradientPenalty", "OneSidedPenalty", "InstanceNoise", "SpectralNorm",
+           "R1", "R2", "build_constraints"]

@@ -1,5 +1,7 @@
 """Two-sided gradient penalty (Gulrajani et al. 2017, Algorithm 1, lines 6-8):
 lambda * mean((||grad f(x^)||_2 - 1)^2) at x^ = e x + (1 - e) G(z), e ~ U[0, 1] drawn per sample.
+One-sided (Petzka, Fischer, Lukovnikov 2018, "On the regularization of Wasserstein GANs", the LP penalty):
+lambda * mean(max(0, ||grad f(x^)||_2 - 1)^2) at the same points; lambda 10, as WGAN-GP's.
 
 The inner gradient uses torch.autograd.grad(create_graph=True) with respect to the input only, so DDP's
 gradient hooks fire once, in the outer backward (which averages the penalty's gradient over the ranks); under
@@ -29,5 +31,17 @@ class GradientPenalty(Constraint):
     def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor, draws: Draws) -> tuple[torch.Tensor, dict]:
         eps = draws.uniform(len(real), *([1] * (real.dim() - 1)), dtype=real.dtype)
         x_hat = eps * real + (1 - eps) * fake.detach()
-        gp = ((gradient_norms(score, x_hat) - 1) ** 2).mean()
-        return self.weight * gp, {"train/gp": gp.detach()}
+        term = self.term(gradient_norms(score, x_hat) - 1).mean()
+        return self.weight * term, {f"train/{self.name}": term.detach()}
+
+    name = "gp"
+
+    def term(self, excess: torch.Tensor) -> torch.Tensor:
+        return excess**2
+
+
+class OneSidedPenalty(GradientPenalty):
+    name = "lp"
+
+    def term(self, excess: torch.Tensor) -> torch.Tensor:
+        return excess.clamp(min=0) ** 2
