@@ -120,6 +120,8 @@ def check_mode(module: GANObjective, mode: str, has_input: bool) -> None:
 def run(cfg: DictConfig) -> Path:
     torch.manual_seed(int(cfg.seed))
     module = load(cfg.ckpt, map_location=cfg.device)
+    if cfg.get("raw"):  # the trained generator, not its average (model.ema)
+        module.generator_ema = None
     mode, folder = cfg.get("mode", "sample"), cfg.get("input")
     check_mode(module, mode, folder is not None)
     if mode == "reconstruct":

@@ -108,6 +108,9 @@ OPTIONS: dict[str, Rule] = {
     "model.extra_layers": Int(0, low=0),
     "model.compile": Rule("compile", "true"),
     "model.channels_last": BOOL,
+    "model.ema": BOOL,
+    "model.ema_decay": Float(0.999, low=0, below=1),
+    "model.ema_start": Int(0, low=0),
     # objectives (conf/loss)
     "loss.n_critic": Int(5, low=1),
     "loss.critic_warmup": Node(),
@@ -202,6 +205,7 @@ OPTIONS: dict[str, Rule] = {
     "reference": Str("real_images/", nullable=True),
     "points": Int(8, low=2),
     "device": Str("cpu"),
+    "raw": BOOL,
 }
 INTERNAL = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
 

@@ -22,6 +22,7 @@ from torch import nn
 from ganzoo.constraints import Constraint, Score
 from ganzoo.draws import Draws
 from ganzoo.models import Nets
+from ganzoo.objectives.ema import averaged_copy, update_average
 from ganzoo.shapes import is_image_shape
 
 N_FIXED = 64  # fixed latent vectors behind the sample grids (an 8x8 grid)
@@ -62,6 +63,14 @@ class GANObjective(L.LightningModule):
         self.batches_drawn = 0  # real batches drawn so far: a checkpoint keeps it so that a resumed run skips them
         self.trained_steps = 0  # generator iterations behind a loaded checkpoint's weights
         self.memory_format = torch.preserve_format  # torch.channels_last under model.channels_last (build.py)
+        self.generator_ema: nn.Module | None = None  # model.ema: the generator's weights averaged (ema.py)
+        self.ema_decay, self.ema_start = 0.999, 0
+
+    def keep_average(self, decay: float, start: int = 0) -> None:
+        """From now on keep an exponential moving average of the generator (model.ema, see objectives/ema.py);
+        `sample` then draws from it unless told `raw=True`."""
+        self.generator_ema = averaged_copy(self.generator)
+        self.ema_decay, self.ema_start = float(decay), int(start)
 
     @property
     def draws_images(self) -> bool:
@@ -147,6 +156,9 @@ class GANObjective(L.LightningModule):
         self.manual_backward(loss)
         optimizer.step()
         self.critic.requires_grad_(True)
+        if self.generator_ema is not None:  # after the k-th update: a copy while k <= start, then the average
+            decay = self.ema_decay if self.global_step > self.ema_start else 0.0
+            update_average(self.generator_ema, self.generator, decay)
         logs["train/generator_loss"] = loss.detach()
         return logs
 
@@ -158,16 +170,19 @@ class GANObjective(L.LightningModule):
 
     # ----- using a trained model ------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, n: int, z: torch.Tensor | None = None, seed: int | None = None, batch_size: int = 500) -> torch.Tensor:
+    def sample(self, n: int, z: torch.Tensor | None = None, seed: int | None = None, batch_size: int = 500,
+               raw: bool = False) -> torch.Tensor:
         """n samples (float32) from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2).
-        With `seed`, z comes from its own generator and the global random state (training's) is left alone."""
+        With `seed`, z comes from its own generator and the global random state (training's) is left alone.
+        Under model.ema the averaged generator draws them, the trained one with `raw=True`."""
         if z is None and seed is not None:
             z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed))
         z = torch.randn(n, self.z_dim) if z is None else z
         z = z.to(self.device, self.dtype)  # the nets' dtype: float64 or bf16 under trainer.precision=64/bf16-true
-        was_training = self.generator.training
-        self.generator.eval()
+        generator = self.generator if raw or self.generator_ema is None else self.generator_ema
+        was_training = generator.training
+        generator.eval()
         try:
-            return torch.cat([self.generator(chunk) for chunk in z.split(batch_size)]).float()
+            return torch.cat([generator(chunk) for chunk in z.split(batch_size)]).float()
         finally:
-            self.generator.train(was_training)
+            generator.train(was_training)

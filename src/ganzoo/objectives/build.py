@@ -70,6 +70,7 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announ
     constraints = build_constraints(cfg.constraint)
     model = model_for_constraints(OmegaConf.to_container(cfg.model, resolve=True), constraints, announce)
     compile_with, channels_last = model.pop("compile", False), model.pop("channels_last", False)
+    ema = {key: model.pop(key) for key in ("ema", "ema_decay", "ema_start") if key in model}
     z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
     generator, critic = make(
         model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim, critic_outputs=z_dim if cls.encodes else 1
@@ -79,9 +80,13 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announ
     optimizers = {name: make(cfg.optim[name]) for name in ("critic", "generator")}
     settings = {k: v for k, v in OmegaConf.to_container(cfg.loss, resolve=True).items() if k != "_target_"}
     module = cls(Nets(generator, critic), constraints, optimizers, data_shape, z_dim, seed=int(cfg.seed), **settings)
+    if ema.get("ema"):  # before channels_last and compile, so that the average is laid out as the generator
+        module.keep_average(ema.get("ema_decay", 0.999), ema.get("ema_start", 0))
     if channels_last and len(data_shape) == 3:
         module.memory_format = torch.channels_last
         module.generator.to(memory_format=torch.channels_last)
+        if module.generator_ema is not None:
+            module.generator_ema.to(memory_format=torch.channels_last)
         module.critic.to(memory_format=torch.channels_last)
     if compile_with:
         backend = "inductor" if compile_with is True else str(compile_with)
