@@ -9,7 +9,8 @@ import ganzoo
 from helpers import write_dataset
 
 TINY = ["steps=2", "callbacks.every_n_steps=2", "data.image_size=16", "data.batch_size=8"]
-TINY_NETS = {"dcgan": ["model.generator_width=8", "model.critic_width=8"], "mlp": ["model.width=32"]}
+TINY_NETS = {"dcgan": ["model.generator_width=8", "model.critic_width=8"], "mlp": ["model.width=32"],
+             "resnet": ["model.generator_width=8", "model.critic_width=8"]}
 
 
 PAPERS = {
@@ -23,6 +24,9 @@ PAPERS = {
                               "optim.critic.lr": 5e-5, "constraint.clip.clip_value": 0.01, "loss.n_critic": 5}),
     "wgan_gp_cifar10": ("cifar10", "dcgan", "WGANGP", {"constraint.gp.weight": 10.0, "optim.critic.lr": 1e-4,
                         "optim.critic.betas": [0.0, 0.9], "loss.n_critic": 5, "data.batch_size": 64, "steps": 200000}),
+    "wgan_gp_cifar10_resnet": ("cifar10", "resnet", "WGANGP", {"constraint.gp.weight": 10.0, "optim.critic.lr": 2e-4,
+                               "optim.generator.betas": [0.0, 0.9], "loss.lr_decay": "linear", "loss.n_critic": 5,
+                               "model.generator_width": 128, "model.critic_norm": "none", "steps": 100000}),
     "dcgan_celeba": ("celeba", "dcgan", "GAN", {"data.image_size": 64, "data.batch_size": 128, "optim.generator.lr": 2e-4,
                      "optim.generator.betas": [0.5, 0.999], "loss.n_critic": 1}),
 }
@@ -55,3 +59,27 @@ def test_preset_trains_on_fixture_data(preset, tmp_path):
     summary = ganzoo.train(ganzoo.compose(overrides))
     assert summary["steps"] == 2
     assert (tmp_path / "run" / "samples" / "step_000002.png").is_file()
+
+
+def test_linear_decay_takes_both_learning_rates_to_0_at_the_last_step(tmp_path):
+    # gan_cifar_resnet.py: lr x max(0, 1 - iteration / ITERS)
+    import lightning as L
+
+    seen = []
+
+    class Rates(L.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            seen.append([o.param_groups[0]["lr"] for o in trainer.optimizers])
+
+    cfg = ganzoo.compose(["loss.lr_decay=linear", "steps=4", "model.width=16", "callbacks.every_n_steps=4",
+                          "callbacks.toy_figures.n=100", "logger=none", f"run_dir={tmp_path}"])
+    from ganzoo.assemble import build_datamodule
+    from ganzoo.objectives import build_objective
+
+    datamodule = build_datamodule(cfg)
+    module = build_objective(cfg, datamodule.shape)
+    trainer = L.Trainer(max_steps=4, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        callbacks=[Rates()], accelerator="cpu")
+    trainer.fit(module, datamodule=datamodule)
+    base = cfg.optim.critic.lr
+    assert seen == [[base * (1 - i / 4)] * 2 for i in range(4)]

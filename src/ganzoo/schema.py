@@ -119,6 +119,7 @@ OPTIONS: dict[str, Rule] = {
     "loss.critic_warmup.every": Int(500, low=1),
     "loss.generator": Choice("nonsaturating", "minimax"),
     "loss.correlation_weight": Float(0.5, low=0),
+    "loss.lr_decay": Choice("linear", nullable=True),
     "loss.a": Float(0.0),
     "loss.b": Float(1.0),
     "loss.c": Float(1.0),

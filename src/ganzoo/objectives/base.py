@@ -47,6 +47,7 @@ class GANObjective(L.LightningModule):
         seed: int = 0,
         n_critic: int = 5,
         critic_warmup: dict | None = None,
+        lr_decay: str | None = None,
     ):
         super().__init__()
         self.automatic_optimization = False
@@ -57,6 +58,7 @@ class GANObjective(L.LightningModule):
         self.z_dim = int(z_dim)
         self.n_critic = int(n_critic)
         self.warmup = dict(critic_warmup) if critic_warmup else None
+        self.lr_decay = lr_decay  # "linear": both learning rates fall linearly to 0 at the last step
         seeded = torch.Generator().manual_seed(int(seed))
         self.register_buffer("fixed_z", torch.randn(N_FIXED, self.z_dim, generator=seeded))
         self.draws = Draws(seed)  # z, penalty weights, noise: reseeded from (seed, step), a slice per rank
@@ -122,6 +124,8 @@ class GANObjective(L.LightningModule):
         logs.update(self.generator_step(len(real)))
         for constraint in self.constraints:
             logs.update(constraint.logs(step))
+        for scheduler in self.lr_schedulers() if self.lr_decay else ():
+            scheduler.step()
         if "train/w_estimate" in logs:
             self.log("train/w_estimate", logs.pop("train/w_estimate"), prog_bar=True, batch_size=len(real))
         self.log_dict(logs, batch_size=len(real))
@@ -163,10 +167,16 @@ class GANObjective(L.LightningModule):
         return logs
 
     def configure_optimizers(self):
-        return [
+        optimizers = [
             self.optimizer_factories["critic"](self.critic.parameters()),
             self.optimizer_factories["generator"](self.generator.parameters()),
         ]
+        if self.lr_decay != "linear":
+            return optimizers
+        # gan_cifar_resnet.py: lr x max(0, 1 - iteration / ITERS), iteration counting generator iterations
+        total = max(1, self.trainer.max_steps)
+        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: max(0.0, 1.0 - i / total)) for o in optimizers]
+        return optimizers, schedulers
 
     # ----- using a trained model ------------------------------------------------------------------------------
     @torch.no_grad()
