@@ -129,10 +129,6 @@ def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callba
 
 
 def build_trainer(cfg: DictConfig, callbacks: list[L.Callback]) -> L.Trainer:
-    strategy = cfg.trainer.get("strategy")
-    if isinstance(strategy, str) and strategy.startswith("ddp") and "find_unused_parameters_true" not in strategy:
-        raise ConfigError(f"trainer.strategy={strategy} leaves out find_unused_parameters, which the n_critic loop needs "
-                          "(each backward reaches one net); use trainer=ddp, with trainer.strategy.start_method=fork in a notebook")
     logger = make(cfg.logger) if cfg.get("logger") else False  # logger=none: an empty config
     # callbacks.progress=null switches the bar off rather than letting Lightning add its own (rich's, if installed)
     bar = cfg.trainer.get("enable_progress_bar", True) and any(isinstance(c, ProgressBar) for c in callbacks)

@@ -45,7 +45,8 @@ class Rule:
             "node": "a node of settings",
             "floats": f"a list of {self.length} numbers{' each ' + bounds if bounds else ''}",
             "devices": "a number of devices >= 1, -1 (all), auto, or a list of device indices",
-            "strategy": "a Lightning strategy name (auto, ddp, ddp_spawn) or a node with its _target_",
+            "strategy": ("auto or a strategy node with its _target_ (for DDP use trainer=ddp: a ddp string leaves out "
+                         "find_unused_parameters, which the n_critic loop needs, each backward reaching one net)"),
             "compile": "true, false or a torch.compile backend (inductor, aot_eager, cudagraphs)",
         }[self.kind]
         return text + (" or null" if self.nullable else "")
@@ -147,7 +148,7 @@ OPTIONS: dict[str, Rule] = {
     "trainer.devices": Rule("devices", 1),
     "trainer.num_nodes": Int(1, low=1),
     "trainer.sync_batchnorm": BOOL,
-    "trainer.strategy": Rule("strategy", "ddp"),
+    "trainer.strategy": Rule("strategy", "auto"),
     "trainer.strategy.find_unused_parameters": BOOL,
     "trainer.strategy.start_method": Choice("popen", "spawn", "fork", "forkserver"),
     "trainer.precision": Choice(*PRECISIONS),
@@ -269,7 +270,8 @@ def fits(rule: Rule, value: Any) -> bool:
     if rule.kind == "compile":
         return isinstance(value, (bool, str))
     if rule.kind == "strategy":
-        return isinstance(value, (str, dict))
+        plain_ddp = isinstance(value, str) and value.startswith("ddp") and "find_unused_parameters_true" not in value
+        return isinstance(value, dict) or (isinstance(value, str) and not plain_ddp)
     raise ValueError(f"unknown rule kind {rule.kind}")
 
 

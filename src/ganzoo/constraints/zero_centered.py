@@ -18,8 +18,8 @@ from ganzoo.draws import Draws
 class ZeroCenteredPenalty(Constraint):
     per_sample = True
     differentiates_critic = True
-    on = "real"  # the samples the gradient is taken at
-    name = "r1"
+    on: str  # "real" or "fake": the samples the gradient is taken at (R1, R2)
+    name: str
 
     def __init__(self, gamma: float = 10.0):
         self.gamma = float(gamma)
