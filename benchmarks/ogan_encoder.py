@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 
 import ganzoo
 from ganzoo.assemble import build_datamodule
-from ganzoo.objectives.ogan import pearson
+from ganzoo.objectives.encoder import pearson
 
 
 def encoder_figures(module, real: torch.Tensor, seed: int = 0) -> dict[str, float]:

@@ -381,3 +381,27 @@ def probed(args: list[str], run_dir: Path) -> subprocess.CompletedProcess:
 
 def rank_files(run_dir: Path) -> list[dict]:
     return [torch.load(p, weights_only=True) for p in sorted(run_dir.glob("rank_*.pt"))]
+
+
+# ----- O-GAN's encoder: nets whose outputs and gradients are easy to write by hand ---------------------------
+class LinearEncoder(nn.Module):
+    def __init__(self, pixels: int, z_dim: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(z_dim, pixels) * 0.3)
+
+    def forward(self, x):
+        return x.flatten(1) @ self.weight.t()
+
+
+class LinearGenerator(nn.Module):
+    def __init__(self, z_dim: int, shape):
+        super().__init__()
+        self.shape = shape
+        self.weight = nn.Parameter(torch.randn(torch.Size(shape).numel(), z_dim) * 0.3)
+
+    def forward(self, z):
+        return (z @ self.weight.t()).view(len(z), *self.shape)
+
+
+def grads(params):
+    return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in params]

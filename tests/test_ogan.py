@@ -5,32 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 from PIL import Image
-from torch import nn
 
 import ganzoo
-from ganzoo.objectives.ogan import pearson, standardize
-from helpers import build, in_process, sample, tiny
+from ganzoo.objectives.encoder import pearson, standardize
+from helpers import LinearEncoder, LinearGenerator, build, grads, in_process, sample, tiny
 
 OGAN_DIGITS = ["loss=ogan", "data=digits", "model=dcgan", "model.z_dim=6"]
-
-
-class LinearEncoder(nn.Module):
-    def __init__(self, pixels: int, z_dim: int):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(z_dim, pixels) * 0.3)
-
-    def forward(self, x):
-        return x.flatten(1) @ self.weight.t()
-
-
-class LinearGenerator(nn.Module):
-    def __init__(self, z_dim: int, shape):
-        super().__init__()
-        self.shape = shape
-        self.weight = nn.Parameter(torch.randn(torch.Size(shape).numel(), z_dim) * 0.3)
-
-    def forward(self, z):
-        return (z @ self.weight.t()).view(len(z), *self.shape)
 
 
 @pytest.fixture
@@ -55,10 +35,6 @@ def reference_total(E, G, x, z, weight=0.5):
     return (t1 + t2 - weight * rho).mean() + qp.mean()
 
 
-def grads(params):
-    return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in params]
-
-
 def test_critic_and_generator_steps_split_the_papers_loss_exactly(tiny_ogan):
     E, G = tiny_ogan.critic, tiny_ogan.generator
     x, z = torch.rand(5, 1, 8, 8) * 2 - 1, torch.randn(5, 4)
@@ -67,13 +43,13 @@ def test_critic_and_generator_steps_split_the_papers_loss_exactly(tiny_ogan):
     ref_e, ref_g = grads(E.parameters()), grads(G.parameters())
     E.zero_grad(), G.zero_grad()
 
-    critic_loss, logs = tiny_ogan.critic_loss(x, G(z).detach(), z)
+    critic_loss, logs = tiny_ogan.total_critic_loss(x, G(z).detach(), z)
     critic_loss.backward()
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(grads(E.parameters()), ref_e))
     assert all(p.grad is None for p in G.parameters())  # the critic's loss leaves G untouched
     E.zero_grad()
 
-    generator_loss, _ = tiny_ogan.generator_loss(G(z), z)
+    generator_loss, _ = tiny_ogan.total_generator_loss(G(z), z)
     generator_loss.backward()
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(grads(G.parameters()), ref_g))
     assert logs["train/z_corr"].item() == pytest.approx(pearson(z, E(G(z))).item(), abs=1e-6)
@@ -146,13 +122,13 @@ def test_reconstruct_on_a_checkpoint_without_an_encoder_is_one_line(tmp_path, mo
     ckpt = tmp_path / "gp" / "checkpoints" / "last.ckpt"
     capsys.readouterr()  # drop what training printed
     status, err = in_process(run, "sample", [f"ckpt={ckpt}", "mode=reconstruct", f"input={images}"], monkeypatch, capsys)
-    assert status == 2 and "only O-GAN has (loss=ogan); this checkpoint is WGANGP" in err
+    assert status == 2 and "needs an encoder (train with encoder=ogan, or loss=ogan); this checkpoint is WGANGP without one" in err
     assert len(err.strip().splitlines()) == 1
 
 
 def test_ogan_defaults_are_the_papers():
     cfg = ganzoo.compose(["loss=ogan", "model=dcgan", "data=digits"])
     assert (cfg.optim.critic._target_, cfg.optim.critic.lr, cfg.optim.critic.alpha) == ("torch.optim.RMSprop", 1e-4, 0.99)
-    assert (cfg.loss.correlation_weight, cfg.model.z_dim, cfg.loss.n_critic) == (0.5, 128, 1)
+    assert (cfg.encoder.correlation_weight, cfg.model.z_dim, cfg.loss.n_critic) == (0.5, 128, 1)
     module, _ = build(tiny(["loss=ogan", "model=dcgan", "data=digits"]))
     assert module.critic(torch.zeros(2, 1, 16, 16)).shape == (2, 128)  # the critic is the encoder: z_dim outputs

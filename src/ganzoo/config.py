@@ -14,20 +14,22 @@ from omegaconf import DictConfig, OmegaConf
 from ganzoo.errors import ConfigError
 from ganzoo.schema import check as check_options
 
-GROUPS = ("data", "model", "loss", "constraint", "trainer", "logger", "callbacks", "metrics", "hparams_search")
+GROUPS = ("data", "model", "loss", "constraint", "encoder", "trainer", "logger", "callbacks", "metrics", "hparams_search")
 
 # ${coalesce:a,b,...}: the first value that is not null. Lets Hydra's run directory follow `run_dir` when set,
 # else the run directory of the checkpoint being resumed (${checkpoint_run_dir:${ckpt_path}}).
 OmegaConf.register_new_resolver("coalesce", lambda *values: next((v for v in values if v is not None), None), replace=True)
 OmegaConf.register_new_resolver("checkpoint_run_dir", lambda path: checkpoint_run_dir(path), replace=True)
 
-# Keys that moved when constraints became one node each: the old name, and where it lives now.
+# Keys that moved: the old name, where it lives now, and why.
+EACH_CONSTRAINT = "each constraint has its own node"
 MOVED_KEYS = {
-    "constraint.weight": "constraint.gp.weight",
-    "constraint.clip_value": "constraint.clip.clip_value",
-    "constraint.sigma": "constraint.instance_noise.sigma",
-    "constraint.anneal_steps": "constraint.instance_noise.anneal_steps",
-    "constraint.schedule": "constraint.instance_noise.schedule",
+    "constraint.weight": ("constraint.gp.weight", EACH_CONSTRAINT),
+    "constraint.clip_value": ("constraint.clip.clip_value", EACH_CONSTRAINT),
+    "constraint.sigma": ("constraint.instance_noise.sigma", EACH_CONSTRAINT),
+    "constraint.anneal_steps": ("constraint.instance_noise.anneal_steps", EACH_CONSTRAINT),
+    "constraint.schedule": ("constraint.instance_noise.schedule", EACH_CONSTRAINT),
+    "loss.correlation_weight": ("encoder.correlation_weight", "O-GAN's encoder works with any loss"),
 }
 
 
@@ -80,7 +82,8 @@ def check_group_choices(overrides: Sequence[str]) -> None:
     for override in overrides:
         key, sep, value = override.lstrip("+~").partition("=")
         if key in MOVED_KEYS:
-            raise ConfigError(f"{key} is now {MOVED_KEYS[key]} (each constraint has its own node); e.g. {MOVED_KEYS[key]}={value}")
+            new, why = MOVED_KEYS[key]
+            raise ConfigError(f"{key} is now {new} ({why}); e.g. {new}={value}")
         if not sep or key not in GROUPS or "," in value or value.startswith(("[", "choice(", "range(")):
             continue
         if value not in options(key):

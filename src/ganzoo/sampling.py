@@ -111,7 +111,8 @@ def check_mode(module: GANObjective, mode: str, has_input: bool) -> None:
     if needs_encoder and not module.encodes:
         objective = type(module).__name__
         raise ConfigError(
-            f"mode={mode} with input images needs an encoder, which only O-GAN has (loss=ogan); this checkpoint is {objective}"
+            f"mode={mode} with input images needs an encoder (train with encoder=ogan, or loss=ogan); "
+            f"this checkpoint is {objective} without one"
         )
     if mode == "reconstruct" and not has_input:
         raise ConfigError("mode=reconstruct needs input=FOLDER, the images to reconstruct")

@@ -119,7 +119,6 @@ OPTIONS: dict[str, Rule] = {
     "loss.critic_warmup.first": Int(25, low=0),
     "loss.critic_warmup.every": Int(500, low=1),
     "loss.generator": Choice("nonsaturating", "minimax"),
-    "loss.correlation_weight": Float(0.5, low=0),
     "loss.lr_decay": Choice("linear", nullable=True),
     "loss.a": Float(0.0),
     "loss.b": Float(1.0),
@@ -135,6 +134,9 @@ OPTIONS: dict[str, Rule] = {
     "constraint.spectral_norm.power_iterations": Int(1, low=1),
     "constraint.instance_noise.anneal_steps": Int(1000, low=1),
     "constraint.instance_noise.schedule": Choice("linear", "exponential"),
+    # O-GAN's encoder (conf/encoder)
+    "encoder.correlation_weight": Float(0.5, low=0),
+    "encoder.reconstruction_scale": Float(0.8, above=0),
     # optimizers (conf/loss: optim.critic, optim.generator)
     "optim.*": Node(nullable=False),
     "optim.*.lr": Float(1e-4, above=0),

@@ -1,6 +1,6 @@
 """Every N generator iterations, on rank 0: a grid of the same fixed z (images) into samples/, or real vs
 generated points over the critic's contour (toy data) into plots/; both also go to TensorBoard and W&B.
-For O-GAN, grids of reconstructions (original beside G(0.8 E(x))) and interpolations between real images too."""
+With O-GAN's encoder (encoder=ogan), grids of reconstructions (original beside G(0.8 E(x))) and interpolations between real images too."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class SampleSnapshots(L.Callback):
             self.log_picture(trainer, "toy", path)
             return
         self.save_grid(trainer, "samples", pl_module.sample(len(pl_module.fixed_z), z=pl_module.fixed_z))
-        if pl_module.encodes:  # O-GAN: its critic is an encoder
+        if pl_module.encodes:  # encoder=ogan: its critic is an encoder
             real = trainer.datamodule.real_samples(16, torch.Generator().manual_seed(0)).to(pl_module.device)
             self.save_grid(trainer, "reconstruct", pair_up(real, pl_module.reconstruct(real)))
             self.save_grid(trainer, "interpolate", pl_module.interpolate(real[:4], real[4:8], points=8))

@@ -8,7 +8,8 @@ One Lightning training step is one generator iteration, the papers' unit:
 
 The critic's optimizer steps go straight through the strategy (which applies precision scaling) rather than
 through Lightning's optimizer wrapper, so that `global_step`, `max_steps`, checkpoints and every logger count
-generator iterations. An objective subclass supplies `critic_loss` and `generator_loss` and nothing else.
+generator iterations. An objective subclass supplies `critic_loss` and `generator_loss` and nothing else; with
+`encoder=ogan` the loop adds O-GAN's correlation term to both (objectives/encoder.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ganzoo.constraints import Constraint, Score
 from ganzoo.draws import Draws
 from ganzoo.models import Nets
 from ganzoo.objectives.ema import averaged_copy, update_average
+from ganzoo.objectives.encoder import CorrelationEncoder, standardize
 from ganzoo.shapes import is_image_shape
 
 N_FIXED = 64  # fixed latent vectors behind the sample grids (an 8x8 grid)
@@ -33,9 +35,6 @@ OptimizerFactory = Callable[[Iterator[nn.Parameter]], torch.optim.Optimizer]
 class GANObjective(L.LightningModule):
     """Built by `objectives.build_objective`, which hands it the nets, the constraints and the optimizer factories;
     the keyword settings are the objective's config node (conf/loss/<name>.yaml) without its `_target_`."""
-
-    # True when the critic is also an encoder with z_dim outputs (O-GAN): `encode`, `reconstruct`, `interpolate`.
-    encodes = False
 
     def __init__(
         self,
@@ -48,6 +47,7 @@ class GANObjective(L.LightningModule):
         n_critic: int = 5,
         critic_warmup: dict | None = None,
         lr_decay: str | None = None,
+        encoder: CorrelationEncoder | None = None,
     ):
         super().__init__()
         self.automatic_optimization = False
@@ -59,6 +59,9 @@ class GANObjective(L.LightningModule):
         self.n_critic = int(n_critic)
         self.warmup = dict(critic_warmup) if critic_warmup else None
         self.lr_decay = lr_decay  # "linear": both learning rates fall linearly to 0 at the last step
+        self.encoder = encoder  # encoder=ogan: the critic has z_dim outputs and learns to encode
+        self._watched: torch.Tensor | None = None  # the generated batch whose critic outputs the encoder reuses
+        self._watched_outputs: torch.Tensor | None = None
         seeded = torch.Generator().manual_seed(int(seed))
         self.register_buffer("fixed_z", torch.randn(N_FIXED, self.z_dim, generator=seeded))
         self.draws = Draws(seed)  # z, penalty weights, noise: reseeded from (seed, step), a slice per rank
@@ -75,6 +78,11 @@ class GANObjective(L.LightningModule):
         self.ema_decay, self.ema_start = float(decay), int(start)
 
     @property
+    def encodes(self) -> bool:
+        """True when the critic is also an encoder (encoder=ogan): `encode`, `reconstruct`, `interpolate`."""
+        return self.encoder is not None
+
+    @property
     def draws_images(self) -> bool:
         return is_image_shape(self.data_shape)
 
@@ -88,7 +96,36 @@ class GANObjective(L.LightningModule):
     # ----- shared pieces --------------------------------------------------------------------------------------
     def critic_score(self, x: torch.Tensor) -> torch.Tensor:
         """One score per sample: the critic's output, averaged when it has several (O-GAN's T = avg E(x))."""
-        return self.critic(x).flatten(1).mean(1)
+        outputs = self.critic(x).flatten(1)
+        if x is self._watched:
+            self._watched_outputs = outputs
+        return outputs.mean(1)
+
+    def with_codes(self, fake: torch.Tensor, loss: Callable[[], tuple[torch.Tensor, dict]]):
+        """loss() and the critic's outputs on `fake`: those of loss()'s own pass through critic_score when it made
+        one (every objective here does), so that the encoder costs no second forward pass."""
+        self._watched, self._watched_outputs = fake, None
+        try:
+            value = loss()
+            codes = self._watched_outputs
+        finally:
+            self._watched = self._watched_outputs = None
+        return value, (codes if codes is not None else self.critic(fake).flatten(1))
+
+    def total_critic_loss(self, real: torch.Tensor, fake: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """The objective's critic loss, plus the encoder's term under encoder=ogan (constraints come after)."""
+        if self.encoder is None:
+            return self.critic_loss(real, fake, z)
+        (loss, logs), codes = self.with_codes(fake, lambda: self.critic_loss(real, fake, z))
+        term, extra = self.encoder.critic_term(z, codes)
+        return loss + term, {**logs, **extra}
+
+    def total_generator_loss(self, fake: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """The objective's generator loss, plus the encoder's term under encoder=ogan."""
+        if self.encoder is None:
+            return self.generator_loss(fake, z)
+        (loss, logs), codes = self.with_codes(fake, lambda: self.generator_loss(fake, z))
+        return loss + self.encoder.generator_term(z, codes), logs
 
     def critic_input(self, x: torch.Tensor) -> torch.Tensor:
         for constraint in self.constraints:
@@ -135,7 +172,7 @@ class GANObjective(L.LightningModule):
         with torch.no_grad():
             fake = self.generator(z)
         real, fake = self.critic_input(real), self.critic_input(fake)
-        loss, logs = self.critic_loss(real, fake, z)
+        loss, logs = self.total_critic_loss(real, fake, z)
         score = Score(self.critic_score, self.loss_scale())
         for constraint in self.constraints:
             term, extra = constraint.penalty(score, real, fake, self.draws)
@@ -155,7 +192,7 @@ class GANObjective(L.LightningModule):
         optimizer = self.optimizers()[1]
         z = self.sample_z(batch_size)
         self.critic.requires_grad_(False)  # the generator's update must leave the critic untouched
-        loss, logs = self.generator_loss(self.critic_input(self.generator(z)), z)
+        loss, logs = self.total_generator_loss(self.critic_input(self.generator(z)), z)
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         optimizer.step()
@@ -196,3 +233,25 @@ class GANObjective(L.LightningModule):
             return torch.cat([generator(chunk) for chunk in z.split(batch_size)]).float()
         finally:
             generator.train(was_training)
+
+    # ----- the encoder (encoder=ogan) -------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Standardized codes E(x), one row per image in [-1, 1]."""
+        was_training = self.critic.training
+        self.critic.eval()
+        try:
+            return standardize(self.critic(x.to(self.device, self.dtype)).flatten(1).float())
+        finally:
+            self.critic.train(was_training)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """G(s E(x)), s = encoder.reconstruction_scale: the article's reconstruction."""
+        return self.sample(len(x), z=self.encoder.reconstruction_scale * self.encode(x))
+
+    def interpolate(self, a: torch.Tensor, b: torch.Tensor, points: int = 8) -> torch.Tensor:
+        """For each pair (a_i, b_i), `points` images along the line between their codes: (len(a) * points, C, H, W)."""
+        code_a, code_b = self.encode(a), self.encode(b)
+        t = torch.linspace(0, 1, points, device=code_a.device).view(1, points, 1)
+        codes = (1 - t) * code_a[:, None] + t * code_b[:, None]
+        return self.sample(len(a) * points, z=self.encoder.reconstruction_scale * codes.flatten(0, 1))

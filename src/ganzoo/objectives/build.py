@@ -31,6 +31,7 @@ from ganzoo.errors import CheckpointError, ConfigError
 from ganzoo.instantiation import make
 from ganzoo.models import Nets, default_z_dim
 from ganzoo.objectives.base import GANObjective
+from ganzoo.objectives.encoder import CorrelationEncoder
 
 OBJECTIVES_PACKAGE = "ganzoo.objectives."
 
@@ -62,6 +63,18 @@ def model_for_constraints(model: Mapping[str, Any], constraints: Sequence[Constr
     return model
 
 
+def build_encoder(node: Mapping | None, z_dim: int) -> CorrelationEncoder | None:
+    """O-GAN's encoder when conf/encoder names one (encoder=ogan), else None."""
+    if not node or "_target_" not in node:
+        return None
+    if z_dim < 3:  # Pearson's correlation of two 2-vectors is always +1 or -1: the term would carry nothing
+        raise ConfigError(
+            f"encoder=ogan correlates z with the critic's z_dim outputs per sample, which needs model.z_dim >= 3 "
+            f"(this run has {z_dim}; toy data default to 2): set e.g. model.z_dim=8"
+        )
+    return make(node)
+
+
 def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announce: bool = True) -> GANObjective:
     """The objective of `cfg` (a composed run config) for data of `data_shape`: (2,) points or (C, H, W) images.
     `announce=False` keeps quiet about the norm switch (a checkpoint being loaded was told once already)."""
@@ -72,14 +85,16 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announ
     compile_with, channels_last = model.pop("compile", False), model.pop("channels_last", False)
     ema = {key: model.pop(key) for key in ("ema", "ema_decay", "ema_start") if key in model}
     z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
+    encoder = build_encoder(cfg.get("encoder"), z_dim)
     generator, critic = make(
-        model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim, critic_outputs=z_dim if cls.encodes else 1
+        model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim, critic_outputs=z_dim if encoder else 1
     )
     for constraint in constraints:
         critic = constraint.wrap_critic(critic)
     optimizers = {name: make(cfg.optim[name]) for name in ("critic", "generator")}
     settings = {k: v for k, v in OmegaConf.to_container(cfg.loss, resolve=True).items() if k != "_target_"}
-    module = cls(Nets(generator, critic), constraints, optimizers, data_shape, z_dim, seed=int(cfg.seed), **settings)
+    module = cls(Nets(generator, critic), constraints, optimizers, data_shape, z_dim, seed=int(cfg.seed),
+                 encoder=encoder, **settings)
     if ema.get("ema"):  # before channels_last and compile, so that the average is laid out as the generator
         module.keep_average(ema.get("ema_decay", 0.999), ema.get("ema_start", 0))
     if channels_last and len(data_shape) == 3:
