@@ -1,7 +1,7 @@
 """How well an O-GAN critic works as an encoder (issue 4's evidence), from a trained checkpoint:
 
 - z_corr: Pearson correlation between z and E(G(z)), per sample, averaged over n samples (1 = perfect);
-- reconstruction MSE: mean squared pixel error between real images x and G(0.8 E(x)) (the paper's reconstruction);
+- reconstruction MSE: mean squared pixel error between real images x and G(0.9 E(x)) (the paper's reconstruction);
 - random-pair MSE: the same error between real images and other, randomly paired real images: what a
   "reconstruction" that ignores its input would score. A working encoder is clearly below it.
 

@@ -3,6 +3,7 @@ by hand computation of value and gradient, with no second pass of the critic; ru
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -119,6 +120,19 @@ def test_a_run_with_the_encoder_logs_z_corr_and_draws_reconstructions(loss, run_
     assert "train/z_corr" in header
     module = ganzoo.load(run_dir / "checkpoints" / "last.ckpt")
     assert module.encodes and module.encode(torch.zeros(3, 1, 16, 16)).shape == (3, 6)
+
+
+def test_reconstruction_follows_the_released_code_by_default():
+    """o_gan_celeba.py's sample_ae: z -= z.mean(1); z /= z.std(1) (numpy: ddof 0); x = G(0.9 z)."""
+    module, datamodule = build(tiny(["loss=ogan", "data=digits", *TINY_DCGAN, "model.z_dim=6"]))
+    x = datamodule.real_samples(3, torch.Generator().manual_seed(0))
+    module.critic.eval()
+    with torch.no_grad():
+        e = module.critic(x).flatten(1).numpy()
+    module.critic.train()
+    codes = (e - e.mean(1, keepdims=True)) / e.std(1, keepdims=True)
+    assert np.allclose(module.encode(x).numpy(), codes, atol=1e-5)
+    assert torch.allclose(module.reconstruct(x), module.sample(3, z=0.9 * torch.from_numpy(codes)), atol=1e-5)
 
 
 def test_reconstruction_scale_is_the_configured_one():

@@ -136,7 +136,7 @@ OPTIONS: dict[str, Rule] = {
     "constraint.instance_noise.schedule": Choice("linear", "exponential"),
     # O-GAN's encoder (conf/encoder)
     "encoder.correlation_weight": Float(0.5, low=0),
-    "encoder.reconstruction_scale": Float(0.8, above=0),
+    "encoder.reconstruction_scale": Float(0.9, above=0),
     # optimizers (conf/loss: optim.critic, optim.generator)
     "optim.*": Node(nullable=False),
     "optim.*.lr": Float(1e-4, above=0),

@@ -1,6 +1,6 @@
 """Every N generator iterations, on rank 0: a grid of the same fixed z (images) into samples/, or real vs
 generated points over the critic's contour (toy data) into plots/; both also go to TensorBoard and W&B.
-With O-GAN's encoder (encoder=ogan), grids of reconstructions (original beside G(0.8 E(x))) and interpolations between real images too."""
+With O-GAN's encoder (encoder=ogan), grids of reconstructions (original beside G(0.9 E(x))) and interpolations between real images too."""
 
 from __future__ import annotations
 

@@ -20,9 +20,10 @@ import torch
 
 
 def standardize(v: torch.Tensor) -> torch.Tensor:
-    """Each row to zero mean and unit standard deviation."""
+    """Each row to zero mean and unit standard deviation, the population's (numpy's std, ddof 0), as the
+    released code (o_gan_celeba.py, sample_ae) does before it reconstructs."""
     v = v - v.mean(dim=1, keepdim=True)
-    return v / v.std(dim=1, keepdim=True).clamp_min(1e-8)
+    return v / v.std(dim=1, keepdim=True, correction=0).clamp_min(1e-8)
 
 
 def pearson(z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
@@ -35,7 +36,7 @@ def pearson(z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
 class CorrelationEncoder:
     """The two terms the encoder adds, given z and the critic's outputs on G(z) (one row of z_dim per sample)."""
 
-    def __init__(self, correlation_weight: float = 0.5, reconstruction_scale: float = 0.8):
+    def __init__(self, correlation_weight: float = 0.5, reconstruction_scale: float = 0.9):
         self.correlation_weight = float(correlation_weight)
         self.reconstruction_scale = float(reconstruction_scale)
 
