@@ -123,3 +123,26 @@ def test_hinge_with_r1_and_spectral_norm_trains_from_the_command_line(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads((tmp_path / "summary.json").read_text())["figures"]
     assert {"train/r1", "train/f_real", "val/w1"} <= figures.keys()
+
+
+def test_a_lazy_r1_applies_every_kth_critic_step_times_k():
+    module, _ = build(tiny(["loss=gan", "constraint=r1", "constraint.r1.every=3"]))
+    module.loss_scale = lambda: None  # no trainer here: nothing is scaled
+    real, fake = torch.randn(4, 2), torch.randn(4, 2)
+    eager = R1(gamma=10.0).penalty(Score(module.critic_score), real, fake, Draws(0))[0]
+    applied = []
+    for drawn in range(1, 8):  # the loop counts real batches before each critic step
+        module.batches_drawn = drawn
+        value, logs = module.penalties(real, fake)
+        applied.append("train/r1" in logs)
+        assert value.item() == pytest.approx(3 * eager.item() if applied[-1] else 0.0)
+    assert applied == [True, False, False, True, False, False, True]
+
+
+def test_a_lazy_r1_run_computes_its_term_on_the_lazy_steps_only(run_dir):
+    ganzoo.train(tiny(["loss=gan", "constraint=r1", "constraint.r1.every=2", "steps=4", "trainer.log_every_n_steps=1"], run_dir))
+    rows = [line.split(",") for line in (run_dir / "metrics.csv").read_text().splitlines()]
+    step, r1 = rows[0].index("step"), rows[0].index("train/r1")
+    values = {int(row[step]): float(row[r1]) for row in rows[1:] if row[r1]}
+    # n_critic 1: computed at critic steps 1 and 3 of 4; between them the logger holds the last value
+    assert values[0] == values[1] and values[2] == values[3] and values[1] != values[2]

@@ -131,6 +131,8 @@ OPTIONS: dict[str, Rule] = {
     "constraint.lp.weight": Float(10, low=0),
     "constraint.r1.gamma": Float(10, low=0),
     "constraint.r2.gamma": Float(10, low=0),
+    "constraint.r1.every": Int(16, low=1),
+    "constraint.r2.every": Int(16, low=1),
     "constraint.spectral_norm.power_iterations": Int(1, low=1),
     "constraint.instance_noise.anneal_steps": Int(1000, low=1),
     "constraint.instance_noise.schedule": Choice("linear", "exponential"),

@@ -42,6 +42,8 @@ class Constraint:
     # True when the term differentiates the critic with respect to its input (double backward): the critic then
     # stays eager under model.compile.
     differentiates_critic = False
+    # A lazy penalty is computed on every `every`-th critic step only, and weighted by `every` (base.py, penalties).
+    every = 1
 
     def wrap_critic(self, critic: nn.Module) -> nn.Module:
         """Called once when the nets are built: wrap, re-parametrize (spectral norm) or project (clipping) the critic."""

@@ -3,8 +3,8 @@ actually Converge?", eq. 9 and 10):
 
 r1: gamma/2 * mean ||grad f(x)||^2 on real data
 r2: gamma/2 * mean ||grad f(G(z))||^2 on generated data
-Defaults: gamma 10, the paper's setting for its image experiments. (The paper's lazy variant, applied every k
-critic steps, is not offered yet.)
+Defaults: gamma 10, the paper's setting for its image experiments. `every` = k > 1 is StyleGAN2's lazy
+regularization (Karras et al. 2020, section 3.1; k = 16 there): the term on every k-th critic step only, times k.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ class ZeroCenteredPenalty(Constraint):
     on: str  # "real" or "fake": the samples the gradient is taken at (R1, R2)
     name: str
 
-    def __init__(self, gamma: float = 10.0):
+    def __init__(self, gamma: float = 10.0, every: int = 1):
         self.gamma = float(gamma)
+        self.every = int(every)
 
     def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor, draws: Draws) -> tuple[torch.Tensor, dict]:
         x = real if self.on == "real" else fake

@@ -173,11 +173,9 @@ class GANObjective(L.LightningModule):
             fake = self.generator(z)
         real, fake = self.critic_input(real), self.critic_input(fake)
         loss, logs = self.total_critic_loss(real, fake, z)
-        score = Score(self.critic_score, self.loss_scale())
-        for constraint in self.constraints:
-            term, extra = constraint.penalty(score, real, fake, self.draws)
-            loss = loss + term
-            logs.update(extra)
+        penalty, extra = self.penalties(real, fake)
+        loss = loss + penalty
+        logs.update(extra)
         optimizer = self.optimizers()[0]
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
@@ -187,6 +185,21 @@ class GANObjective(L.LightningModule):
             constraint.after_critic_step(self.critic)
         logs["train/critic_loss"] = loss.detach()
         return logs
+
+    def penalties(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """The constraints' terms for this critic step. A lazy one (`every` = k > 1, StyleGAN2's lazy
+        regularization, Karras et al. 2020, section 3.1) is computed on every k-th critic step only, counted over
+        the whole run (batches_drawn, kept in checkpoints), and multiplied by k so that its weight on average is
+        the eager one's."""
+        score = Score(self.critic_score, self.loss_scale())
+        total, logs = real.new_zeros(()), {}
+        for constraint in self.constraints:
+            if (self.batches_drawn - 1) % constraint.every:
+                continue
+            term, extra = constraint.penalty(score, real, fake, self.draws)
+            total = total + (term if constraint.every == 1 else constraint.every * term)
+            logs.update(extra)
+        return total, logs
 
     def generator_step(self, batch_size: int) -> dict:
         optimizer = self.optimizers()[1]
