@@ -101,10 +101,11 @@ OPTIONS: dict[str, Rule] = {
     "model.width": Int(512, low=1),
     "model.hidden_layers": Int(3, low=1, nullable=True),
     "model.generator": Choice("dcgan", "mlp"),
-    "model.generator_width": Int(64, low=1),
-    "model.critic_width": Int(64, low=1),
+    "model.generator_width": Int(64, low=1, nullable=True),  # null: model=resnet's layout's width
+    "model.critic_width": Int(64, low=1, nullable=True),
+    "model.layout": Choice("auto", "cifar", "widening"),
     "model.generator_norm": NORMS,
-    "model.critic_norm": NORMS,
+    "model.critic_norm": Choice("batch", "layer", "none", nullable=True),  # null: model=resnet's layout's
     "model.generator_channels": Choice("halving", "constant"),
     "model.extra_layers": Int(0, low=0),
     "model.compile": Rule("compile", "true"),

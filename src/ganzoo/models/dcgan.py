@@ -115,6 +115,9 @@ def build(
         raise ConfigError("model=dcgan needs image data but the data are 2-D points; use model=mlp for toy data")
     channels, size = data_shape[0], data_shape[1]
     check_power_of_two_size(size)
+    if generator_width is None or critic_width is None or critic_norm is None:
+        raise ConfigError("model=dcgan needs a number for model.generator_width and model.critic_width and a "
+                          "model.critic_norm (null means 'the layout's' for model=resnet only)")
     critic = DCGANCritic(channels, size, critic_width, critic_norm, extra_layers, critic_outputs)
     critic.apply(dcgan_init)
     if generator == "mlp":  # 4 hidden layers of generator_width units (the paper's 512)

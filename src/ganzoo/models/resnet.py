@@ -1,16 +1,23 @@
-"""The WGAN-GP paper's ResNet (Gulrajani et al. 2017, appendix; gan_cifar_resnet.py in the authors' code), with
-the number of resolution steps taken from data.image_size (4 x 2^k: 32 gives the paper's CIFAR-10 nets).
+"""The WGAN-GP paper's ResNets (Gulrajani et al. 2017, appendix), with the number of resolution steps taken from
+data.image_size (4 x 2^k), in the two layouts of the authors' code (`model.layout`; auto: cifar up to 32x32,
+widening from 64x64 on):
 
-Generator: a linear layer from z to width x 4 x 4, then k residual blocks that double the resolution (nearest
-upsampling before the convolution, as tflib's UpsampleConv), then norm, ReLU, a 3x3 convolution to the image's
-channels and tanh. Critic: an optimized first block (conv, ReLU, conv, mean pool; shortcut: mean pool, 1x1 conv),
-k - 1 blocks that halve the resolution, two blocks that keep it (at 8x8 for 32x32 images), ReLU, a global mean over the pixels and
-a linear layer to `outputs` values. Every block is pre-activation: [norm] ReLU conv [norm] ReLU conv, plus a
-shortcut (a 1x1 convolution when the block resamples or changes width). As in the paper's CIFAR-10 run the
-generator normalizes with batch norm and the critic not at all (critic_norm=none; layer norm under a penalty if
-batch is asked for). Departures: PyTorch's default initialization instead of tflib's, and the generator's batch
-equals the critic's (the authors' code draws twice as many z for the generator's update); at 64x64 this is the
-CIFAR-10 layout with one more block each, not gan_64x64.py's nets, whose widths grow from 64 to 512.
+cifar (gan_cifar_resnet.py): every block has the same width (128). Generator: a linear layer from z to
+width x 4 x 4, then k residual blocks that double the resolution (nearest upsampling before the convolution,
+as tflib's UpsampleConv), then norm, ReLU, a 3x3 convolution to the image's channels and tanh. Critic: an
+optimized first block (conv, ReLU, conv, mean pool; shortcut: mean pool, 1x1 conv), k - 1 blocks that halve the
+resolution, two blocks that keep it (at 8x8 for 32x32 images), ReLU, a global mean over the pixels and a linear
+layer to `outputs` values. As in the paper's CIFAR-10 run the generator normalizes with batch norm and the
+critic not at all.
+
+widening (gan_64x64.py's GoodGenerator and GoodDiscriminator, dim = 64): the generator's blocks narrow from
+8 dim to dim (64x64: 8, 8, 4, 2, 1 x dim) and the critic's widen from dim to 8 dim (a 3x3 input convolution,
+then blocks to 2, 4, 8, 8 x dim, each halving the resolution), which ends with a linear layer over the
+flattened 4x4 map. Under WGAN-GP the authors' critic normalizes its blocks with layer norm (over C, H, W).
+
+Every block is pre-activation: [norm] ReLU conv [norm] ReLU conv, plus a shortcut (a 1x1 convolution when the
+block resamples or changes width). Departures from both: PyTorch's default initialization instead of tflib's,
+and the generator's batch equals the critic's (the authors' code draws twice as many z for the generator).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, c_in: int, c_out: int, resample: str | None, norm: str):
         super().__init__()
+        self.c_in, self.c_out = c_in, c_out
         up = [nn.Upsample(scale_factor=2, mode="nearest")] if resample == "up" else []
         down = [nn.AvgPool2d(2)] if resample == "down" else []
         middle = c_out if resample == "up" else c_in  # tflib: up widens in the first conv, down in the second
@@ -62,18 +70,22 @@ class FirstCriticBlock(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
-    def __init__(self, z_dim: int, channels: int, steps: int, width: int, norm: str):
+    """z -> widths[0] x 4 x 4, then one upsampling block per entry of `widths` (its output width)."""
+
+    def __init__(self, z_dim: int, channels: int, widths: list[int], norm: str):
         super().__init__()
-        self.width = width
-        self.linear = nn.Linear(z_dim, width * 4 * 4)
-        self.blocks = nn.Sequential(*[ResidualBlock(width, width, "up", norm) for _ in range(steps)])
-        self.out = nn.Sequential(norm_layer(norm, width), nn.ReLU(), conv(width, channels), nn.Tanh())
+        self.width = widths[0]
+        self.linear = nn.Linear(z_dim, self.width * 4 * 4)
+        self.blocks = nn.Sequential(*[ResidualBlock(a, b, "up", norm) for a, b in zip([widths[0], *widths], widths)])
+        self.out = nn.Sequential(norm_layer(norm, widths[-1]), nn.ReLU(), conv(widths[-1], channels), nn.Tanh())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.out(self.blocks(self.linear(z).view(len(z), self.width, 4, 4)))
 
 
 class ResNetCritic(nn.Module):
+    """gan_cifar_resnet.py's critic: one width, two blocks at the last resolution, a global mean."""
+
     def __init__(self, channels: int, steps: int, width: int, norm: str, outputs: int):
         super().__init__()
         down = [ResidualBlock(width, width, "down", norm) for _ in range(steps - 1)]
@@ -83,6 +95,34 @@ class ResNetCritic(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(self.blocks(x).mean(dim=(2, 3)))
+
+
+class WideningResNetCritic(nn.Module):
+    """gan_64x64.py's critic: a 3x3 convolution to widths[0], then one halving block per later width, and a linear
+    layer over the flattened 4x4 map."""
+
+    def __init__(self, channels: int, widths: list[int], norm: str, outputs: int):
+        super().__init__()
+        self.input = conv(channels, widths[0])
+        self.blocks = nn.Sequential(*[ResidualBlock(a, b, "down", norm) for a, b in zip(widths, widths[1:])])
+        self.linear = nn.Linear(widths[-1] * 4 * 4, outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.blocks(self.input(x)).flatten(1))
+
+
+LAYOUTS = {  # the paper's width and critic normalization for each layout (used where the config says null)
+    "cifar": {"width": 128, "critic_norm": "none"},
+    "widening": {"width": 64, "critic_norm": "layer"},
+}
+
+
+def widening_widths(steps: int, dim: int) -> tuple[list[int], list[int]]:
+    """gan_64x64.py's widths for k = `steps` blocks, capped at 8 dim: the generator's block outputs
+    (64x64: 8, 4, 2, 1 x dim, its input 8 dim) and the critic's input width then block outputs (1; 2, 4, 8, 8)."""
+    generator = [dim * min(2 ** (steps - 1 - i), 8) for i in range(steps)]
+    critic = [dim] + [dim * min(2 ** (i + 1), 8) for i in range(steps)]
+    return generator, critic
 
 
 def resolution_steps(size: int) -> int:
@@ -96,17 +136,26 @@ def build(
     data_shape: tuple[int, ...],
     z_dim: int,
     critic_outputs: int = 1,
-    generator_width: int = 128,
-    critic_width: int = 128,
+    layout: str = "auto",
+    generator_width: int | None = None,
+    critic_width: int | None = None,
     generator_norm: str = "batch",
-    critic_norm: str = "none",
+    critic_norm: str | None = None,
 ) -> Nets:
-    """model=resnet: the WGAN-GP paper's ResNet generator and critic sized from `data_shape` (C, H, W)."""
+    """model=resnet: the WGAN-GP paper's ResNet generator and critic sized from `data_shape` (C, H, W). A null
+    width or critic_norm takes the layout's value from the authors' code."""
     if len(data_shape) != 3:
         raise ConfigError("model=resnet needs image data but the data are 2-D points; use model=mlp for toy data")
     channels, size = data_shape[0], data_shape[1]
     steps = resolution_steps(size)
-    return Nets(
-        ResNetGenerator(z_dim, channels, steps, int(generator_width), generator_norm),
-        ResNetCritic(channels, steps, int(critic_width), critic_norm, critic_outputs),
-    )
+    layout = ("cifar" if size <= 32 else "widening") if layout == "auto" else layout
+    paper = LAYOUTS[layout]
+    g_width, c_width = int(generator_width or paper["width"]), int(critic_width or paper["width"])
+    critic_norm = critic_norm or paper["critic_norm"]
+    if layout == "cifar":
+        generator = ResNetGenerator(z_dim, channels, [g_width] * steps, generator_norm)
+        return Nets(generator, ResNetCritic(channels, steps, c_width, critic_norm, critic_outputs))
+    g_widths, _ = widening_widths(steps, g_width)
+    _, c_widths = widening_widths(steps, c_width)
+    generator = ResNetGenerator(z_dim, channels, g_widths, generator_norm)
+    return Nets(generator, WideningResNetCritic(channels, c_widths, critic_norm, critic_outputs))
