@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ganzoo.callbacks.sweep_summary import summarize, sweep_points, write_summary
+from ganzoo.callbacks.sweep_summary import pooled_over_seeds, summarize, sweep_points, write_summary
 from ganzoo.config import compose
 from ganzoo.errors import ConfigError
 from helpers import cli, wandb_run
@@ -49,6 +49,34 @@ def test_the_sweep_plot_has_one_panel_per_swept_parameter_and_one_point_per_job(
                       "optim.critic.lr": {"1e-4": [0.3, 0.5, 0.2, 0.25], "1e-3": [0.9]}}  # seeds are the spread
     write_summary(tmp_path)
     assert (tmp_path / "sweep_summary.png").stat().st_size > 0
+
+
+def test_jobs_that_differ_only_in_their_seed_are_pooled_with_mean_and_std(tmp_path):
+    jobs = [("gan", 0, 0.3, 2), ("wgan", 0, 0.2, 5), ("gan", 1, 0.5, 4), ("wgan", 1, 0.4, 3), ("gan", 2, 0.7, 6),
+            ("wgan", 2, None, 0)]  # the last wgan job failed
+    for job, (loss, seed, w1, modes) in enumerate(jobs):
+        (tmp_path / str(job) / ".hydra").mkdir(parents=True)
+        (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(f"- loss={loss}\n- seed={seed}\n")
+        if w1 is not None:
+            summary = {"steps": 2, "seconds_per_step": 0.01 * modes, "figures": {"val/w1": w1, "val/modes": modes}}
+            (tmp_path / str(job) / "summary.json").write_text(json.dumps(summary))
+    pooled = pooled_over_seeds(summarize(tmp_path))
+    assert [(row["loss"], row["seeds"]) for row in pooled] == [("gan", 3), ("wgan", 2)]
+    gan, wgan = pooled
+    assert gan["val/w1 mean"] == pytest.approx(0.5) and gan["val/w1 std"] == pytest.approx(0.2)  # sample std
+    assert gan["val/modes mean"] == pytest.approx(4) and gan["val/modes std"] == pytest.approx(2)
+    assert wgan["val/w1 mean"] == pytest.approx(0.3) and wgan["ms_per_step mean"] == pytest.approx(40)
+    write_summary(tmp_path)
+    table = (tmp_path / "sweep_seeds.md").read_text().splitlines()
+    assert table[0] == "| loss | seeds | ms_per_step | val/modes | val/w1 |"  # figures sorted, as in the job table
+    assert table[2] == "| gan | 3 | 40 ± 20 | 4 ± 2 | 0.5 ± 0.2 |"
+    with open(tmp_path / "sweep_seeds.csv") as f:
+        assert float(list(csv.DictReader(f))[1]["val/w1 std"]) == pytest.approx(0.02**0.5)  # wgan: 0.2, 0.4
+
+
+def test_a_sweep_of_one_seed_is_not_pooled(tmp_path):
+    rows = [{"job": "0", "loss": "gan", "steps": 2, "val/w1": 0.1}, {"job": "1", "loss": "wgan", "steps": 2, "val/w1": 0.2}]
+    assert pooled_over_seeds(rows) == []
 
 
 def test_each_job_of_a_sweep_is_a_wandb_run_of_its_own_in_the_sweeps_group(tmp_path, monkeypatch):

@@ -7,6 +7,10 @@ with FID on) against each swept parameter in sweep_summary.png: one point per jo
 their seed show the spread, and a line through the means. It is a Hydra callback (conf/train.yaml, hydra.callbacks)
 that reads each job's .hydra/overrides.yaml and summary.json, so it works with any launcher whose jobs write
 to a shared disk (basic, joblib, submitit). A job that left no summary.json is listed as failed.
+
+When the sweep runs several seeds (`seed=0,1,2`), jobs that differ only in their seed are also pooled into one
+row each, with the mean and standard deviation of every val/* figure and of ms/step over the seeds:
+sweep_seeds.csv and sweep_seeds.md, the table a comparison of objectives wants.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +95,41 @@ def sweep_points(rows: list[dict[str, Any]], metric: str) -> dict[str, dict[str,
     return points
 
 
+def pooled_over_seeds(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per setting of the jobs that finished, in the order met: the setting, the number of seeds, and for
+    ms/step and each val/* figure its mean and standard deviation over the seeds (`<name> mean`, `<name> std`;
+    the std is the sample's, 0 for one seed). Empty when the sweep has fewer than two seeds."""
+    if len({str(row.get("seed")) for row in rows}) < 2:
+        return []
+    names = columns(rows)
+    settings = [k for k in names if "/" not in k and k not in ("job", "steps", "ms_per_step", "seed")]
+    figures = ["ms_per_step", *(k for k in names if k.startswith("val/"))]
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("steps") != "failed":
+            groups.setdefault(tuple(str(row.get(k, "")) for k in settings), []).append(row)
+    pooled = []
+    for setting, members in groups.items():
+        out: dict[str, Any] = {**dict(zip(settings, setting)), "seeds": len(members)}
+        for name in figures:
+            found = [float(m[name]) for m in members if m.get(name) is not None]
+            if found:
+                out[f"{name} mean"] = statistics.fmean(found)
+                out[f"{name} std"] = statistics.stdev(found) if len(found) > 1 else 0.0
+        pooled.append(out)
+    return pooled
+
+
+def pooled_markdown(pooled: list[dict[str, Any]]) -> str:
+    """The pooled rows with each figure as 'mean ± std'."""
+    keys = list(dict.fromkeys(k for row in pooled for k in row))
+    plain = [k for k in keys if not k.endswith((" mean", " std"))]
+    figures = [k[: -len(" mean")] for k in keys if k.endswith(" mean")]
+    shown = [{**{k: row.get(k) for k in plain},
+              **{f: f"{row[f + ' mean']:.4g} ± {row[f + ' std']:.2g}" for f in figures if f + " mean" in row}} for row in pooled]
+    return markdown(shown, [*plain, *figures])
+
+
 def write_summary(sweep_dir: str | Path) -> str:
     """Write sweep_summary.csv, .md and .png into `sweep_dir`; return the markdown table ('' when no job ran)."""
     sweep_dir = Path(sweep_dir)
@@ -107,6 +147,14 @@ def write_summary(sweep_dir: str | Path) -> str:
         writer.writerows(rows)
     table = markdown(rows, names)
     (sweep_dir / "sweep_summary.md").write_text(table)
+    pooled = pooled_over_seeds(rows)
+    if pooled:
+        keys = list(dict.fromkeys(k for row in pooled for k in row))
+        with open(sweep_dir / "sweep_seeds.csv", "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(pooled)
+        (sweep_dir / "sweep_seeds.md").write_text(pooled_markdown(pooled))
     return table
 
 
@@ -131,6 +179,8 @@ class SweepSummary(Callback):
         table = write_summary(sweep_dir)
         if table:
             print(f"\nganzoo: sweep of {table.count(chr(10)) - 2} jobs in {sweep_dir}\n{table}")
+            if (sweep_dir / "sweep_seeds.md").is_file():
+                print(f"over the seeds (mean ± std), also in sweep_seeds.csv:\n{(sweep_dir / 'sweep_seeds.md').read_text()}")
             logger = config.get("logger") or {}
             if str(logger.get("_target_", "")).endswith("WandbLogger"):
                 log_to_wandb(sweep_dir, logger)
