@@ -85,3 +85,10 @@ def test_the_papers_toy_preset_keeps_its_settings_and_yields_to_the_command_line
     assert (cfg.steps, cfg.data.batch_size, cfg.constraint.gp.weight, cfg.optim.critic.lr) == (100000, 256, 0.1, 1e-4)
     assert list(cfg.optim.generator.betas) == [0.5, 0.9] and cfg.model._target_ == "ganzoo.models.mlp.build" and cfg.loss.n_critic == 5
     assert ganzoo.compose(["experiment=wgan_gp_toy", "steps=7"]).steps == 7
+
+
+def test_wgan_with_the_penalty_keeps_wgans_own_settings_as_documented():
+    cfg = ganzoo.compose(["loss=wgan", "constraint=gp", "data=gaussians8"])
+    assert cfg.optim.critic._target_ == "torch.optim.RMSprop" and cfg.loss.critic_warmup is not None
+    assert cfg.constraint.gp.weight == 10  # the toy recipe (lambda 0.1) belongs to loss=wgan_gp
+    assert ganzoo.compose(["loss=wgan_gp", "data=gaussians8"]).constraint.gp.weight == 0.1
