@@ -38,6 +38,8 @@ def evaluate(cfg: DictConfig) -> dict:
     module = load(cfg.ckpt, map_location=cfg.device) if cfg.ckpt else None
     if module is not None and not module.draws_images:
         raise ConfigError("FID/IS/KID are for image models; a toy checkpoint's figures (val/w1, val/modes) are in summary.json")
+    if module is not None and cfg.get("batch_norm"):  # else the checkpoint's model.sample_batch_norm
+        module.sample_batch_norm = cfg.batch_norm
     feature_module = make(settings.feature_extractor) if settings.feature_extractor else None
     channels = module.data_shape[0] if module is not None else None
     extractor = build_extractor(feature_module, settings.inception_weights, channels).to(cfg.device)
@@ -60,7 +62,8 @@ def evaluate(cfg: DictConfig) -> dict:
         metrics.set_reference(features)
     if module is not None:
         figures = metrics(in_progress(generated_batches(module, n, int(cfg.seed), batch_size), n, batch_size, ", ".join(names)))
-        generated = {"checkpoint": str(Path(cfg.ckpt).resolve()), "steps": module.trained_steps, "images": n, "seed": int(cfg.seed)}
+        generated = {"checkpoint": str(Path(cfg.ckpt).resolve()), "steps": module.trained_steps, "images": n,
+                     "seed": int(cfg.seed), "batch_norm": module.sample_batch_norm}
     else:
         images = folder_images(cfg.input)
         figures = metrics(folder_batches(images, batch_size, n))

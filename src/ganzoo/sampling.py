@@ -123,6 +123,8 @@ def run(cfg: DictConfig) -> Path:
     module = load(cfg.ckpt, map_location=cfg.device)
     if cfg.get("raw"):  # the trained generator, not its average (model.ema)
         module.generator_ema = None
+    if cfg.get("batch_norm"):  # else the run's model.sample_batch_norm
+        module.sample_batch_norm = cfg.batch_norm
     mode, folder = cfg.get("mode", "sample"), cfg.get("input")
     check_mode(module, mode, folder is not None)
     if mode == "reconstruct":

@@ -111,6 +111,8 @@ OPTIONS: dict[str, Rule] = {
     "model.compile": Rule("compile", "true"),
     "model.channels_last": BOOL,
     "model.ema": BOOL,
+    "model.sample_batch_norm": Choice("batch", "running"),
+    "batch_norm": Choice("batch", "running", nullable=True),
     "model.ema_decay": Float(0.999, low=0, below=1),
     "model.ema_start": Int(0, low=0),
     # objectives (conf/loss)

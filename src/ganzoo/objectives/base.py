@@ -14,6 +14,7 @@ generator iterations. An objective subclass supplies `critic_loss` and `generato
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence
 
 import lightning as L
@@ -28,6 +29,21 @@ from ganzoo.objectives.encoder import CorrelationEncoder, standardize
 from ganzoo.shapes import is_image_shape
 
 N_FIXED = 64  # fixed latent vectors behind the sample grids (an 8x8 grid)
+
+
+@contextmanager
+def batch_statistics(net: nn.Module):
+    """Within: every batch norm layer of `net` normalizes with the statistics of the batch it is given and
+    leaves its running averages untouched, so that sampling changes nothing a checkpoint holds."""
+    layers = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [(m.training, m.track_running_stats) for m in layers]
+    for m in layers:
+        m.training, m.track_running_stats = True, False  # batch statistics; running buffers neither read nor written
+    try:
+        yield
+    finally:
+        for m, (training, tracked) in zip(layers, saved):
+            m.training, m.track_running_stats = training, tracked
 
 OptimizerFactory = Callable[[Iterator[nn.Parameter]], torch.optim.Optimizer]
 
@@ -69,6 +85,9 @@ class GANObjective(L.LightningModule):
         self.trained_steps = 0  # generator iterations behind a loaded checkpoint's weights
         self.memory_format = torch.preserve_format  # torch.channels_last under model.channels_last (build.py)
         self.generator_ema: nn.Module | None = None  # model.ema: the generator's weights averaged (ema.py)
+        # model.sample_batch_norm: "batch", the statistics of the batch being drawn, as the WGAN and WGAN-GP code
+        # generate (it never calls eval(); tflib's batch norm always uses the batch's); "running": eval mode
+        self.sample_batch_norm = "batch"
         self.ema_decay, self.ema_start = 0.999, 0
 
     def keep_average(self, decay: float, start: int = 0) -> None:
@@ -234,7 +253,9 @@ class GANObjective(L.LightningModule):
                raw: bool = False) -> torch.Tensor:
         """n samples (float32) from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2).
         With `seed`, z comes from its own generator and the global random state (training's) is left alone.
-        Under model.ema the averaged generator draws them, the trained one with `raw=True`."""
+        Under model.ema the averaged generator draws them, the trained one with `raw=True`. Batch norm uses the
+        statistics of each chunk of `batch_size` z (model.sample_batch_norm=batch, the default) or its running
+        averages (running)."""
         if z is None and seed is not None:
             z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed))
         z = torch.randn(n, self.z_dim) if z is None else z
@@ -243,6 +264,9 @@ class GANObjective(L.LightningModule):
         was_training = generator.training
         generator.eval()
         try:
+            if self.sample_batch_norm == "batch":
+                with batch_statistics(generator):
+                    return torch.cat([generator(chunk) for chunk in z.split(batch_size)]).float()
             return torch.cat([generator(chunk) for chunk in z.split(batch_size)]).float()
         finally:
             generator.train(was_training)

@@ -83,6 +83,7 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announ
     constraints = build_constraints(cfg.constraint)
     model = model_for_constraints(OmegaConf.to_container(cfg.model, resolve=True), constraints, announce)
     compile_with, channels_last = model.pop("compile", False), model.pop("channels_last", False)
+    sample_batch_norm = model.pop("sample_batch_norm", "batch")
     ema = {key: model.pop(key) for key in ("ema", "ema_decay", "ema_start") if key in model}
     z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
     encoder = build_encoder(cfg.get("encoder"), z_dim)
@@ -95,6 +96,7 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announ
     settings = {k: v for k, v in OmegaConf.to_container(cfg.loss, resolve=True).items() if k != "_target_"}
     module = cls(Nets(generator, critic), constraints, optimizers, data_shape, z_dim, seed=int(cfg.seed),
                  encoder=encoder, **settings)
+    module.sample_batch_norm = sample_batch_norm
     if ema.get("ema"):  # before channels_last and compile, so that the average is laid out as the generator
         module.keep_average(ema.get("ema_decay", 0.999), ema.get("ema_start", 0))
     if channels_last and len(data_shape) == 3:
