@@ -227,6 +227,16 @@ def test_the_wgan_papers_mlp_generator_sits_beside_a_dcgan_critic():
     hidden = [m for m in module.generator.modules() if isinstance(m, nn.Linear)][:-1]
     assert len(hidden) == 4 and all(m.out_features == 8 for m in hidden)  # generator_width units, 4 layers
     assert module.generator(torch.randn(3, module.z_dim)).shape == (3, 1, 16, 16)
+    assert isinstance(module.generator.net[-1], nn.Tanh)
+
+
+def test_the_wgan_codes_mlp_generator_has_3_layers_and_a_linear_output():
+    """martinarjovsky/WassersteinGAN models/mlp.py, MLP_G: Linear-ReLU x 3, then Linear to the pixels."""
+    module, _ = build(tiny(["loss=wgan", "data=digits", "model=dcgan", "model.generator=mlp",
+                            "model.mlp_generator_layers=3", "model.mlp_generator_output=linear"]))
+    layers = list(module.generator.net)
+    assert [type(m).__name__ for m in layers] == ["Linear", "ReLU"] * 3 + ["Linear"]
+    assert layers[-1].out_features == 16 * 16
 
 
 def test_a_constraint_wraps_the_critic_once_when_the_nets_are_built_and_a_checkpoint_rebuilds_it(run_dir):

@@ -21,6 +21,7 @@ PAPERS = {
                                 "model.generator_channels": "constant",
                                 "optim.generator.lr": 5e-5, "constraint.clip.clip_value": 0.01, "data.batch_size": 64}),
     "wgan_lsun_bedroom_mlp": ("lsun", "dcgan", "WGAN", {"model.generator": "mlp", "model.generator_width": 512,
+                              "model.mlp_generator_layers": 3, "model.mlp_generator_output": "linear",
                               "optim.critic.lr": 5e-5, "constraint.clip.clip_value": 0.01, "loss.n_critic": 5}),
     "wgan_gp_cifar10": ("cifar10", "dcgan", "WGANGP", {"constraint.gp.weight": 10.0, "optim.critic.lr": 1e-4,
                         "optim.critic.betas": [0.0, 0.9], "loss.n_critic": 5, "data.batch_size": 64, "steps": 200000}),

@@ -108,6 +108,8 @@ OPTIONS: dict[str, Rule] = {
     "model.critic_norm": Choice("batch", "layer", "none", nullable=True),  # null: model=resnet's layout's
     "model.generator_channels": Choice("halving", "constant"),
     "model.extra_layers": Int(0, low=0),
+    "model.mlp_generator_layers": Int(4, low=1),
+    "model.mlp_generator_output": Choice("tanh", "linear"),
     "model.compile": Rule("compile", "true"),
     "model.channels_last": BOOL,
     "model.ema": BOOL,

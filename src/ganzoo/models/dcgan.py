@@ -108,9 +108,13 @@ def build(
     generator_channels: str = "halving",
     critic_norm: str = "batch",
     extra_layers: int = 0,
+    mlp_generator_layers: int = 4,
+    mlp_generator_output: str = "tanh",
 ) -> Nets:
     """model=dcgan: DCGAN generator and critic sized from `data_shape` (C, H, W), initialized as in the paper.
-    `generator=mlp` puts the WGAN paper's MLP generator (its code's --mlp_G) beside the DCGAN critic."""
+    `generator=mlp` puts the WGAN paper's MLP generator beside the DCGAN critic: as its text describes it (4
+    hidden layers, and tanh since images are in [-1, 1]) or, with 3 layers and a linear output, as its code's
+    --mlp_G builds it (models/mlp.py, MLP_G)."""
     if len(data_shape) != 3:
         raise ConfigError("model=dcgan needs image data but the data are 2-D points; use model=mlp for toy data")
     channels, size = data_shape[0], data_shape[1]
@@ -120,8 +124,9 @@ def build(
                           "model.critic_norm (null means 'the layout's' for model=resnet only)")
     critic = DCGANCritic(channels, size, critic_width, critic_norm, extra_layers, critic_outputs)
     critic.apply(dcgan_init)
-    if generator == "mlp":  # 4 hidden layers of generator_width units (the paper's 512)
-        return Nets(MLPGenerator(z_dim, data_shape, int(generator_width), hidden_layers=4), critic)
+    if generator == "mlp":  # hidden layers of generator_width units (the paper's 512)
+        mlp = MLPGenerator(z_dim, data_shape, int(generator_width), int(mlp_generator_layers), mlp_generator_output)
+        return Nets(mlp, critic)
     if generator != "dcgan":
         raise ConfigError(f"unknown model.generator '{generator}': choose one of {', '.join(GENERATORS)}")
     net = DCGANGenerator(z_dim, channels, size, generator_width, generator_norm, extra_layers, generator_channels)

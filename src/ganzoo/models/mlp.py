@@ -2,7 +2,7 @@
 
 Toy points: 3 hidden layers of 512 ReLU units and 2-D noise, as in the WGAN-GP toy code (gan_toy.py).
 Images: the WGAN paper's MLP (4 hidden layers of 512), with tanh on the generator's output since images are in
-[-1, 1].
+[-1, 1]; `output="linear"` leaves the output as the WGAN code's --mlp_G does.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ def relu_stack(inputs: int, width: int, hidden_layers: int) -> list[nn.Module]:
 
 
 class MLPGenerator(nn.Module):
-    def __init__(self, z_dim: int, out_shape: tuple[int, ...], width: int = 512, hidden_layers: int = 3):
+    def __init__(self, z_dim: int, out_shape: tuple[int, ...], width: int = 512, hidden_layers: int = 3,
+                 output: str = "tanh"):
         super().__init__()
         self.out_shape = tuple(out_shape)
         head: list[nn.Module] = [nn.Linear(width, math.prod(out_shape))]
-        if len(out_shape) == 3:
+        if len(out_shape) == 3 and output == "tanh":
             head.append(nn.Tanh())
         self.net = nn.Sequential(*relu_stack(z_dim, width, hidden_layers), *head)
 
