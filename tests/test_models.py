@@ -40,3 +40,41 @@ def test_the_no_bn_preset_builds_the_constant_width_generator():
 def test_an_unknown_channel_layout_is_a_config_error():
     with pytest.raises(ConfigError, match="halving or constant"):
         DCGANGenerator(100, 3, 32, channels="doubling")
+
+
+def test_toy_mlps_start_from_the_wgan_gp_codes_initialization():
+    """gan_toy.py on tflib's Linear: He-uniform ReLU layers, a Glorot-uniform last layer, zero biases."""
+    from ganzoo.models.mlp import build as mlp
+
+    torch.manual_seed(0)
+    generator, critic = mlp((2,), z_dim=2)
+    for net in (generator.net, critic.net):
+        linears = [m for m in net if isinstance(m, nn.Linear)]
+        for layer in linears[:-1]:
+            fan_in = layer.in_features
+            assert layer.weight.abs().max() <= (6 / fan_in) ** 0.5 and torch.all(layer.bias == 0)
+            if fan_in > 2:  # enough weights to see the spread
+                assert abs(layer.weight.std().item() / (2 / fan_in) ** 0.5 - 1) < 0.05
+        last = linears[-1]
+        assert last.weight.abs().max() <= (6 / (last.in_features + last.out_features)) ** 0.5 and torch.all(last.bias == 0)
+    torch.manual_seed(0)
+    default_generator, _ = mlp((2,), z_dim=2, init="torch")
+    z = torch.randn(2048, 2)
+    with torch.no_grad():
+        ratio = generator(z).std() / default_generator(z).std()
+    assert ratio > 10  # the reference generator starts with a far wider spread of points (32x with these seeds)
+
+
+def test_image_mlps_keep_pytorchs_initialization_as_the_wgan_code():
+    from ganzoo.models.mlp import build as mlp
+
+    generator, _ = mlp((1, 8, 8), z_dim=4)
+    assert any(m.bias.abs().max() > 0 for m in generator.net if isinstance(m, nn.Linear))
+
+
+@pytest.mark.parametrize("data, warmup", [("gaussians8", False), ("gaussians25", False), ("swissroll", False), ("digits", True)])
+def test_wgan_warms_its_critic_up_on_images_only(data, warmup):
+    """The 100-step warm-up is the WGAN code's main.py (images); gan_toy.py's WGAN has none."""
+    cfg = ganzoo.compose(["loss=wgan", f"data={data}"])
+    assert (cfg.loss.critic_warmup is not None) == warmup
+    assert cfg.optim.critic.lr == 5e-5 and cfg.constraint.clip.clip_value == 0.01
