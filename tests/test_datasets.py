@@ -12,7 +12,7 @@ import torch
 
 import ganzoo
 from ganzoo.assemble import build_datamodule
-from ganzoo.config import options
+from ganzoo.config import options, validate
 from ganzoo.data.files import EndlessSampler, LMDBStore
 from ganzoo.errors import ConfigError, DataError
 from ganzoo.objectives import build_objective
@@ -83,6 +83,30 @@ def test_celeba_center_crops_then_resizes_in_either_layout(tmp_path, layout):
     batch = first_batch(dm)
     assert_images(batch, (4, 3, 32, 32))
     assert (batch[:, 0] < -0.5).all() and (batch[:, 2] > 0.5).all()  # no red: the bands were cropped away
+
+
+def test_the_reference_pipeline_resizes_the_shorter_side_bilinear_then_crops_the_center(tmp_path):
+    """The WGAN code's transforms.Scale(size) + CenterCrop(size), written out with PIL alone."""
+    from PIL import Image
+
+    from ganzoo.data.files import decode
+
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 70, 3), dtype=np.uint8)  # h 40, w 70
+    Image.fromarray(pixels).save(tmp_path / "wide.png")
+    scaled = Image.fromarray(pixels).resize((28, 16), Image.BILINEAR)  # shorter side 40 -> 16, 70 -> int(16 * 70 / 40)
+    expected = np.asarray(scaled.crop((6, 0, 22, 16)))  # centered: round((28 - 16) / 2) = 6
+    assert np.array_equal(decode(str(tmp_path / "wide.png"), 16, 3).permute(1, 2, 0).numpy(), expected)
+    fast = decode(str(tmp_path / "wide.png"), 16, 3, pipeline="fast").permute(1, 2, 0).numpy()
+    assert not np.array_equal(fast, expected)  # crop first, then bicubic
+
+
+def test_the_datamodule_decodes_with_the_pipeline_it_is_given(tmp_path):
+    write_celeba(tmp_path, np.random.default_rng(0).integers(0, 256, (4, 218, 178, 3), dtype=np.uint8))
+    batches = {p: first_batch(datamodule("celeba", tmp_path, "data.image_size=32", "data.batch_size=4", "data.num_workers=0",
+                                          f"data.pipeline={p}")) for p in ("reference", "fast")}
+    assert (batches["reference"] - batches["fast"]).abs().max() > 0.05
+    with pytest.raises(ConfigError, match="data.pipeline must be one of reference, fast"):
+        validate(ganzoo.compose(["data=celeba", "data.pipeline=bicubic"]))
 
 
 def test_lsun_lmdb_decodes_images_and_caches_the_key_list(tmp_path, monkeypatch):

@@ -1,8 +1,11 @@
 """Large image datasets decoded by DataLoader workers: CelebA, LSUN (lmdb) and any folder of images (FFHQ ...).
 
-Each image is read, center-cropped to its largest square and resized to `image_size` (as DCGAN and WGAN
-prepare CelebA and LSUN), then scaled to [-1, 1]. JPEGs are decoded at a reduced scale when that is still at
-least `image_size` (PIL's draft mode), which makes CelebA and LSUN decoding several times faster.
+Each image becomes a square of `image_size`, scaled to [-1, 1], by one of two pipelines (`data.pipeline`):
+reference (the default): the shorter side resized to `image_size` (bilinear), then the center cropped, as the
+WGAN code prepares LSUN and CelebA (torchvision's Scale then CenterCrop; here torchvision's resize and
+center_crop), so that FIDs compare with statistics computed that way; fast: the center square cropped, then
+resized bicubic, with JPEGs decoded at a reduced scale when that is still at least `image_size` (PIL's draft
+mode), several times faster on CelebA and LSUN and sharper (benchmarks/decode_pipelines.py).
 
 Sampling is ganzoo's own: `EndlessSampler` draws a fresh permutation per pass, seeded per DDP rank, so the
 stream never ends and ranks draw different images (conf/trainer/default.yaml turns off Lightning's
@@ -25,23 +28,31 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
+from torchvision.transforms import InterpolationMode
+from torchvision.transforms import functional as TF
 
 from ganzoo.data.base import GANDataModule, check_min_image_size, shuffled_batches, to_unit_range
 from ganzoo.errors import ConfigError, DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+PIPELINES = ("reference", "fast")
 
 
-def decode(source: str | bytes, image_size: int, channels: int) -> torch.Tensor:
-    """An image file (path) or its bytes -> uint8 (channels, image_size, image_size): center square, resized."""
+def decode(source: str | bytes, image_size: int, channels: int, pipeline: str = "reference") -> torch.Tensor:
+    """An image file (path) or its bytes -> uint8 (channels, image_size, image_size) by `pipeline` (see above)."""
     with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
         mode = "L" if channels == 1 else "RGB"
-        image.draft(mode, (image_size, image_size))  # JPEG: decode at 1/2, 1/4, 1/8 scale if still big enough
-        image = image.convert(mode)
-        w, h = image.size
-        side = min(w, h)
-        left, top = (w - side) // 2, (h - side) // 2
-        image = image.resize((image_size, image_size), Image.BICUBIC, box=(left, top, left + side, top + side))
+        if pipeline == "reference":
+            image = image.convert(mode)
+            image = TF.resize(image, image_size, InterpolationMode.BILINEAR)  # the shorter side to image_size
+            image = TF.center_crop(image, image_size)
+        else:
+            image.draft(mode, (image_size, image_size))  # JPEG: decode at 1/2, 1/4, 1/8 scale if still big enough
+            image = image.convert(mode)
+            w, h = image.size
+            side = min(w, h)
+            left, top = (w - side) // 2, (h - side) // 2
+            image = image.resize((image_size, image_size), Image.BICUBIC, box=(left, top, left + side, top + side))
         array = np.asarray(image)
     return torch.from_numpy(array.copy()).view(image_size, image_size, -1).permute(2, 0, 1)
 
@@ -49,8 +60,8 @@ def decode(source: str | bytes, image_size: int, channels: int) -> torch.Tensor:
 class DecodedImages(Dataset):
     """Map-style dataset over a list of sources; an undecodable one is replaced by the next and flagged."""
 
-    def __init__(self, store: "ImageStore", image_size: int, channels: int):
-        self.store, self.image_size, self.channels = store, image_size, channels
+    def __init__(self, store: "ImageStore", image_size: int, channels: int, pipeline: str = "reference"):
+        self.store, self.image_size, self.channels, self.pipeline = store, image_size, channels, pipeline
         # One flag per source in shared memory, inherited by the DataLoader workers (1 byte an image: 3 MB for LSUN).
         self.unreadable = multiprocessing.Array("b", len(store), lock=False)
 
@@ -66,7 +77,7 @@ class DecodedImages(Dataset):
             if self.unreadable[i]:
                 continue
             try:
-                return decode(self.store.read(i), self.image_size, self.channels)
+                return decode(self.store.read(i), self.image_size, self.channels, self.pipeline)
             except (OSError, SyntaxError, ValueError, KeyError, Image.DecompressionBombError):
                 # what PIL raises on a truncated, corrupt or unknown file; KeyError: an lmdb key without a value
                 self.unreadable[i] = 1
@@ -142,8 +153,11 @@ class ImageFilesDataModule(GANDataModule):
     name = "images"
 
     def __init__(self, root: str, image_size: int = 64, channels: int = 3, batch_size: int = 64,
-                 num_workers: int | None = None, seed: int = 0):
+                 num_workers: int | None = None, seed: int = 0, pipeline: str = "reference"):
         super().__init__(batch_size, seed)
+        if pipeline not in PIPELINES:
+            raise ConfigError(f"unknown data.pipeline '{pipeline}': choose one of {', '.join(PIPELINES)}")
+        self.pipeline = pipeline
         self.root = Path(root).expanduser()
         self.image_size, self.channels = int(image_size), int(channels)
         self.num_workers = default_workers() if num_workers is None else int(num_workers)
@@ -162,7 +176,7 @@ class ImageFilesDataModule(GANDataModule):
             store = self.store()
             if len(store) < self.batch_size:
                 raise ConfigError(f"data.batch_size {self.batch_size} exceeds the {len(store)} images in {store.location}")
-            self.dataset = DecodedImages(store, self.image_size, self.channels)
+            self.dataset = DecodedImages(store, self.image_size, self.channels, self.pipeline)
 
     def train_dataloader(self) -> DataLoader:
         self.setup()
