@@ -89,6 +89,7 @@ def test_the_papers_toy_preset_keeps_its_settings_and_yields_to_the_command_line
 
 def test_wgan_with_the_penalty_keeps_wgans_own_settings_as_documented():
     cfg = ganzoo.compose(["loss=wgan", "constraint=gp", "data=gaussians8"])
-    assert cfg.optim.critic._target_ == "torch.optim.RMSprop" and cfg.loss.critic_warmup is not None
+    assert cfg.optim.critic._target_ == "torch.optim.RMSprop" and cfg.optim.critic.lr == 5e-5
     assert cfg.constraint.gp.weight == 10  # the toy recipe (lambda 0.1) belongs to loss=wgan_gp
+    assert ganzoo.compose(["loss=wgan", "constraint=gp", "data=digits"]).loss.critic_warmup is not None
     assert ganzoo.compose(["loss=wgan_gp", "data=gaussians8"]).constraint.gp.weight == 0.1
