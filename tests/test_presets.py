@@ -10,7 +10,7 @@ from helpers import write_dataset
 
 TINY = ["steps=2", "callbacks.every_n_steps=2", "data.image_size=16", "data.batch_size=8"]
 TINY_NETS = {"dcgan": ["model.generator_width=8", "model.critic_width=8"], "mlp": ["model.width=32"],
-             "resnet": ["model.generator_width=8", "model.critic_width=8"]}
+             "resnet": ["model.generator_width=8", "model.critic_width=8"], "gan_cifar": ["model.width=8"]}
 
 
 PAPERS = {
@@ -23,7 +23,7 @@ PAPERS = {
     "wgan_lsun_bedroom_mlp": ("lsun", "dcgan", "WGAN", {"model.generator": "mlp", "model.generator_width": 512,
                               "model.mlp_generator_layers": 3, "model.mlp_generator_output": "linear",
                               "optim.critic.lr": 5e-5, "constraint.clip.clip_value": 0.01, "loss.n_critic": 5}),
-    "wgan_gp_cifar10": ("cifar10", "dcgan", "WGANGP", {"constraint.gp.weight": 10.0, "optim.critic.lr": 1e-4,
+    "wgan_gp_cifar10": ("cifar10", "gan_cifar", "WGANGP", {"constraint.gp.weight": 10.0, "optim.critic.lr": 1e-4,
                         "optim.critic.betas": [0.0, 0.9], "loss.n_critic": 5, "data.batch_size": 64, "steps": 200000}),
     "wgan_gp_cifar10_resnet": ("cifar10", "resnet", "WGANGP", {"constraint.gp.weight": 10.0, "optim.critic.lr": 2e-4,
                                "optim.generator.betas": [0.0, 0.9], "loss.lr_decay": "linear", "loss.n_critic": 5,
