@@ -185,6 +185,7 @@ OPTIONS: dict[str, Rule] = {
     "callbacks.*.every_n_steps": Int(500, low=1),
     "callbacks.*.every_n_train_steps": Int(500, low=1),
     "callbacks.toy_figures.n": Int(1000, low=2),
+    "callbacks.digit_figures.n": Int(1000, low=2),
     "callbacks.progress.refresh_rate": Int(20, low=0),
     "callbacks.*.save_last": BOOL,
     "callbacks.*.save_top_k": Int(1, low=-1),

@@ -2,6 +2,7 @@
 
 from ganzoo.callbacks.checkpoints import LastCheckpoint
 from ganzoo.callbacks.curves import TrainingCurves
+from ganzoo.callbacks.digit_figures import DigitFigures
 from ganzoo.callbacks.divergence import DivergenceGuard
 from ganzoo.callbacks.interrupt import SaveOnInterrupt
 from ganzoo.callbacks.progress import GeneratorProgressBar
@@ -11,6 +12,7 @@ from ganzoo.callbacks.summary import RunSummary
 from ganzoo.callbacks.toy_figures import ToyFigures
 
 __all__ = [
+    "DigitFigures",
     "DivergenceGuard",
     "GeneratorProgressBar",
     "LastCheckpoint",

@@ -18,6 +18,8 @@ def load_digits_uint8(image_size: int) -> torch.Tensor:
 
 class DigitsDataModule(InMemoryImages):
     name = "digits"
+    judged_by_digit_classifier = True  # val/digits_* figures (callbacks/digit_figures.py)
+    main_metric = "val/digits_fid"
 
     def __init__(self, image_size: int = 32, batch_size: int = 64, seed: int = 0):
         super().__init__(image_size, 1, batch_size, seed)
