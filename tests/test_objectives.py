@@ -120,11 +120,11 @@ def test_a_generator_iteration_does_n_critic_updates_on_n_critic_different_real_
 
 
 def test_wgan_warm_up_runs_extra_critic_steps_at_the_start_and_periodically():
-    cfg = tiny(["loss=wgan"])
+    cfg = tiny(["loss=wgan", "data=digits"])  # the warm-up is the image code's (toy data: none, as gan_toy.py)
     module, _ = build(cfg)
     # the reference code: 100 critic steps for the first 25 generator iterations and every 500th
     assert [module.critic_iters(s) for s in (0, 24, 25, 26, 499, 500, 501, 1000)] == [100, 100, 5, 5, 5, 100, 5, 100]
-    cfg = tiny(["loss=wgan", "loss.n_critic=2", "loss.critic_warmup.n_critic=4", "loss.critic_warmup.first=1", "loss.critic_warmup.every=3"])
+    cfg = tiny(["loss=wgan", "loss.n_critic=2", "loss.critic_warmup={n_critic:4,first:1,every:3}"])
     module, datamodule = build(cfg)
     record = Record(module)
     fit(module, datamodule, steps=5)
