@@ -42,12 +42,12 @@ def test_an_unknown_channel_layout_is_a_config_error():
         DCGANGenerator(100, 3, 32, channels="doubling")
 
 
-def test_toy_mlps_start_from_the_wgan_gp_codes_initialization():
+def test_init_tflib_starts_toy_mlps_as_the_wgan_gp_code():
     """gan_toy.py on tflib's Linear: He-uniform ReLU layers, a Glorot-uniform last layer, zero biases."""
     from ganzoo.models.mlp import build as mlp
 
     torch.manual_seed(0)
-    generator, critic = mlp((2,), z_dim=2)
+    generator, critic = mlp((2,), z_dim=2, init="tflib")
     for net in (generator.net, critic.net):
         linears = [m for m in net if isinstance(m, nn.Linear)]
         for layer in linears[:-1]:
@@ -65,11 +65,14 @@ def test_toy_mlps_start_from_the_wgan_gp_codes_initialization():
     assert ratio > 10  # the reference generator starts with a far wider spread of points (32x with these seeds)
 
 
-def test_image_mlps_keep_pytorchs_initialization_as_the_wgan_code():
+def test_mlps_start_from_pytorchs_default_unless_told_and_the_toy_preset_tells():
     from ganzoo.models.mlp import build as mlp
 
-    generator, _ = mlp((1, 8, 8), z_dim=4)
-    assert any(m.bias.abs().max() > 0 for m in generator.net if isinstance(m, nn.Linear))
+    for shape in ((2,), (1, 8, 8)):
+        generator, _ = mlp(shape, z_dim=4)
+        assert any(m.bias.abs().max() > 0 for m in generator.net if isinstance(m, nn.Linear))
+    assert ganzoo.compose(["experiment=wgan_gp_toy"]).model.init == "tflib"
+    assert ganzoo.compose([]).model.init == "torch"
 
 
 @pytest.mark.parametrize("data, warmup", [("gaussians8", False), ("gaussians25", False), ("swissroll", False), ("digits", True)])

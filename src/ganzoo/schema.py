@@ -100,7 +100,7 @@ OPTIONS: dict[str, Rule] = {
     "model.z_dim": Int(100, low=1, nullable=True),
     "model.width": Int(512, low=1),
     "model.hidden_layers": Int(3, low=1, nullable=True),
-    "model.init": Choice("auto", "tflib", "torch"),
+    "model.init": Choice("torch", "tflib"),
     "data.pipeline": Choice("reference", "fast"),
     "model.generator": Choice("dcgan", "mlp"),
     "model.generator_width": Int(64, low=1, nullable=True),  # null: model=resnet's layout's width
