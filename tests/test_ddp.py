@@ -23,7 +23,7 @@ EXACT = [*TINY_TOY, "model.hidden_layers=2", "steps=4", "callbacks.every_n_steps
          "logger=none", "trainer.precision=64-true"]
 OBJECTIVES = {
     "wgan_gp": ["loss=wgan_gp"],  # the penalty's double backward
-    "wgan_warmup": ["loss=wgan", "loss.critic_warmup.first=2", "loss.critic_warmup.n_critic=7"],  # clipping, warm-up
+    "wgan_warmup": ["loss=wgan", "loss.critic_warmup={n_critic:7,first:2,every:500}"],  # clipping, warm-up
     "gan_noise": ["loss=gan", "constraint=instance_noise"],  # noise drawn per rank
 }
 
