@@ -13,8 +13,6 @@ one pixel against the code's.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -22,6 +20,7 @@ from ganzoo.errors import ConfigError
 from ganzoo.models import Nets
 from ganzoo.models.dcgan import norm_layer
 from ganzoo.models.init import tflib_conv_init
+from ganzoo.models.resnet import resolution_steps
 
 
 def widths(steps: int, dim: int) -> list[int]:
@@ -80,11 +79,9 @@ def build(
     if len(data_shape) != 3:
         raise ConfigError("model=gan_cifar needs image data but the data are 2-D points; use model=mlp for toy data")
     channels, size = data_shape[0], data_shape[1]
-    steps = math.log2(size / 4) if size >= 8 else 0
-    if steps < 1 or steps != int(steps):
-        raise ConfigError(f"model=gan_cifar needs data.image_size = 4 x a power of two >= 8 (got {size}); use 32")
-    generator = GanCifarGenerator(z_dim, channels, int(steps), int(width), generator_norm)
-    critic = GanCifarCritic(channels, int(steps), int(width), critic_norm, critic_outputs)
+    steps = resolution_steps(size, "gan_cifar")
+    generator = GanCifarGenerator(z_dim, channels, steps, int(width), generator_norm)
+    critic = GanCifarCritic(channels, steps, int(width), critic_norm, critic_outputs)
     generator.apply(tflib_conv_init)
     critic.apply(tflib_conv_init)
     return Nets(generator, critic)

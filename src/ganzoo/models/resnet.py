@@ -125,10 +125,11 @@ def widening_widths(steps: int, dim: int) -> tuple[list[int], list[int]]:
     return generator, critic
 
 
-def resolution_steps(size: int) -> int:
+def resolution_steps(size: int, model: str = "resnet") -> int:
+    """k for a size of 4 x 2^k: the doublings from the 4x4 map (one block or layer each)."""
     steps = math.log2(size / 4) if size >= 8 else 0
     if steps < 1 or steps != int(steps):
-        raise ConfigError(f"model=resnet needs data.image_size = 4 x a power of two >= 8 (got {size}); use 32 or 64")
+        raise ConfigError(f"model={model} needs data.image_size = 4 x a power of two >= 8 (got {size}); use 32 or 64")
     return int(steps)
 
 
