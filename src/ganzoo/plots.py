@@ -32,18 +32,26 @@ def toy_plot(
     """Real (orange) and generated (green) points over the critic's contour lines."""
     fig = Figure(figsize=(5, 5))
     ax = fig.subplots()
-    x0, x1, y0, y1 = _bounds(torch.cat([real, fake]).clamp(-6, 6))
+    draw_toy(ax, real, fake, score, _bounds(torch.cat([real, fake]).clamp(-6, 6)))
+    ax.set_title(title)
+    ax.legend(loc="upper right", markerscale=4)
+    return _save(fig, path)
+
+
+def draw_toy(ax, real: torch.Tensor, fake: torch.Tensor | None, score: Callable[[torch.Tensor], torch.Tensor] | None,
+             bounds: tuple[float, float, float, float], levels: int = 20) -> None:
+    """On `ax`: the critic's contour lines over `bounds` (x0, x1, y0, y1), real points and, if given, generated ones."""
+    x0, x1, y0, y1 = bounds
     if score is not None:
         xs, ys = torch.linspace(x0, x1, 120), torch.linspace(y0, y1, 120)
         gx, gy = torch.meshgrid(xs, ys, indexing="xy")
         with torch.no_grad():
             values = score(torch.stack([gx.flatten(), gy.flatten()], 1)).reshape(gx.shape).cpu()
-        ax.contour(gx.numpy(), gy.numpy(), values.numpy(), levels=20, cmap="viridis", linewidths=0.7)
+        ax.contour(gx.numpy(), gy.numpy(), values.numpy(), levels=levels, cmap="viridis", linewidths=0.7)
     ax.scatter(real[:, 0], real[:, 1], s=3, c="tab:orange", label="real")
-    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:green", label="generated")
-    ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title, aspect="equal")
-    ax.legend(loc="upper right", markerscale=4)
-    return _save(fig, path)
+    if fake is not None:
+        ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:green", label="generated")
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), aspect="equal")
 
 
 def scatter_plot(points: torch.Tensor, path: Path, title: str = "") -> Path:

@@ -115,6 +115,7 @@ OPTIONS: dict[str, Rule] = {
     "model.compile": Rule("compile", "true"),
     "model.channels_last": BOOL,
     "model.ema": BOOL,
+    "model.fixed_generator": BOOL,
     "model.sample_batch_norm": Choice("batch", "running"),
     "batch_norm": Choice("batch", "running", nullable=True),
     "model.ema_decay": Float(0.999, low=0, below=1),

@@ -222,6 +222,9 @@ class GANObjective(L.LightningModule):
 
     def generator_step(self, batch_size: int) -> dict:
         optimizer = self.optimizers()[1]
+        if not any(p.requires_grad for p in self.generator.parameters()):  # model.fixed_generator
+            optimizer.step()  # updates nothing (no gradients); counts the generator iteration, as global_step does
+            return {}
         z = self.sample_z(batch_size)
         self.critic.requires_grad_(False)  # the generator's update must leave the critic untouched
         loss, logs = self.total_generator_loss(self.critic_input(self.generator(z)), z)
