@@ -9,7 +9,8 @@ surfaces (Fig. 1a): the critics' value surfaces on 8 Gaussians, 25 Gaussians and
   (the data's extent plus 0.6): near 1, the critic there is a bowl that sees no more than two moments.
 deep (Fig. 1b): critics of `--depth` hidden layers of `--width` units (the paper states neither) on the Swiss roll, clipped at c = 0.1, 0.01, 0.001 and with the
   penalty: the norm of the critic's gradient with respect to the input of each of its linear layers (mean over
-  real and fake points), and the histogram of its weights (docs/clipped_critic.png).
+  real and fake points), and the histogram of its weights (docs/clipped_critic.png; the norms also in
+  benchmarks/results/clipped_critic.json).
 
     python benchmarks/critic_at_optimality.py [surfaces|deep|both] [--steps 1000] [--deep-steps 500] [--depth 12] [--width 256]
                                                 [--seeds 0 1 2]
@@ -18,11 +19,14 @@ deep (Fig. 1b): critics of `--depth` hidden layers of `--width` units (the paper
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
+import warnings
 from pathlib import Path
 
 import lightning as L
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 from torch import nn
@@ -33,6 +37,7 @@ from ganzoo.objectives import build_objective
 from ganzoo.plots import draw_toy
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+RESULTS = Path(__file__).resolve().parent / "results"
 DATA = ("gaussians8", "gaussians25", "swissroll")
 CRITICS = {"clip": ["loss=wgan"], "penalty": ["loss=wgan_gp"]}
 
@@ -94,6 +99,14 @@ def spread(values: list[float]) -> str:
     return f"{statistics.mean(values):.3g} ± {statistics.stdev(values):.2g}" if len(values) > 1 else f"{values[0]:.3g}"
 
 
+def finite_spread(values: np.ndarray) -> str:
+    """spread() of the finite values, saying how many were not (log10 of a gradient of exactly 0)."""
+    finite = [float(v) for v in values if np.isfinite(v) and v != 0]
+    text = spread(finite) if finite else "–"
+    lost = len(values) - len(finite)
+    return f"{text} (gradient exactly 0 in {lost} of {len(values)} seeds)" if lost else text
+
+
 def surfaces(steps: int, seeds: list[int]) -> None:
     figure = Figure(figsize=(10.5, 7))
     axes = figure.subplots(2, 3)
@@ -144,10 +157,13 @@ def deep(steps: int, seeds: list[int], depth: int, width: int) -> None:
     figure = Figure(figsize=(11, 4))
     left, middle, right = figure.subplots(1, 3)
     for name, runs in norms.items():
-        per_layer = torch.tensor(runs).log10()
+        per_layer = np.log10(np.array(runs))
+        per_layer[~np.isfinite(per_layer)] = np.nan  # a gradient of exactly 0 (no live unit in some layer): not drawn
         layers = range(1, per_layer.shape[1] + 1)
-        left.errorbar(layers, per_layer.mean(0), yerr=per_layer.std(0) if len(runs) > 1 else None, label=name,
-                      marker="o", ms=3, capsize=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # layers where every seed's gradient is 0
+            mean, std = np.nanmean(per_layer, 0), np.nanstd(per_layer, 0, ddof=1) if len(runs) > 1 else None
+        left.errorbar(layers, mean, yerr=std, label=name, marker="o", ms=3, capsize=2)
     left.set(xlabel="linear layer (1 = input)", ylabel="log10 gradient norm", title="Swiss roll critic gradients")
     left.legend(fontsize=8)
     for ax, name in ((middle, "c=0.01"), (right, "penalty")):
@@ -162,12 +178,16 @@ def deep(steps: int, seeds: list[int], depth: int, width: int) -> None:
     print(f"| critic | log10 norm, layer 1 | log10 norm, layer {depth + 1} | per-layer factor | weights at ±c, seed {seeds[0]} |")
     print("|---|---:|---:|---:|---:|")
     for name, runs in norms.items():
-        logs = torch.tensor(runs).log10()
+        with np.errstate(divide="ignore"):
+            logs = np.log10(np.array(runs))
         factor = 10 ** ((logs[:, 0] - logs[:, -1]) / depth)  # from the last layer's input back to x, per layer
         c = float(name[2:]) if name.startswith("c=") else None
         at_bound = f"{float((weights[name].abs() >= 0.99 * c).float().mean()):.3f}" if c else "–"
-        print(f"| {name} | {spread(logs[:, 0].tolist())} | {spread(logs[:, -1].tolist())} | "
-              f"{spread(factor.tolist())} | {at_bound} |")
+        print(f"| {name} | {finite_spread(logs[:, 0])} | {finite_spread(logs[:, -1])} | {finite_spread(factor)} | "
+              f"{at_bound} |")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "clipped_critic.json").write_text(json.dumps(
+        {"steps": steps, "depth": depth, "width": width, "seeds": seeds, "layer_gradient_norms": norms}, indent=1))
     print(f"\npicture: {DOCS / 'clipped_critic.png'}")
 
 
