@@ -9,13 +9,13 @@ surfaces (Fig. 1a): the critics' value surfaces on 8 Gaussians, 25 Gaussians and
   (the data's extent plus 0.6): near 1, the critic there is a bowl that sees no more than two moments; and the
   share of 1,000 real points that the critic scores above a point 0.1 away in a random direction: about 0.5 for a
   critic that is locally a slope, 1 for one that peaks on the data.
-deep (Fig. 1b): critics of `--depth` hidden layers of `--width` units (the paper states neither) on the Swiss roll, clipped at c = 0.1, 0.01, 0.001 and with the
-  penalty: the norm of the critic's gradient with respect to the input of each of its linear layers (mean over
+deep (Fig. 1b): critics of `--depth` hidden layers of `--width` units (the paper states neither) on the Swiss
+  roll, clipped at c = 0.1, 0.01, 0.001 and with the penalty: the norm of the critic's gradient with respect to the input of each of its linear layers (mean over
   real and fake points), and the histogram of its weights (docs/clipped_critic.png; the norms also in
   benchmarks/results/clipped_critic.json).
 
-    python benchmarks/critic_at_optimality.py [surfaces|deep|both] [--steps 1000] [--deep-steps 500] [--depth 12] [--width 256]
-                                                [--seeds 0 1 2]
+    python benchmarks/critic_at_optimality.py [surfaces|deep|both] [--steps 500] [--deep-steps 500] [--depth 12]
+                                              [--width 256] [--seeds 0 1 2]
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ def deep(steps: int, seeds: list[int], depth: int, width: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", nargs="?", choices=("surfaces", "deep", "both"), default="both")
-    parser.add_argument("--steps", type=int, default=1000, help="iterations for the surfaces")
+    parser.add_argument("--steps", type=int, default=500, help="iterations for the surfaces")
     parser.add_argument("--deep-steps", type=int, default=500, help="iterations for the deep critics")
     parser.add_argument("--depth", type=int, default=12, help="hidden layers of the deep critics")
     parser.add_argument("--width", type=int, default=256, help="units per hidden layer of the deep critics")
