@@ -37,21 +37,23 @@ def overrides(job: Path) -> dict[str, str]:
     return dict(p.split("=", 1) for p in pairs)
 
 
-def curve(job: Path, loss: str) -> tuple[list[int], list[float], list[int], list[float]]:
-    """(training steps, the critic's curve), (checkpoint steps, digits FID) of one run."""
-    steps, values, checks, fids = [], [], [], []
+def curve(job: Path, loss: str) -> tuple[list[int], list[float], list[int], list[float], float]:
+    """(training steps, the critic's curve), (checkpoint steps, digits FID) and the last checkpoint's classes
+    covered, of one run."""
+    steps, values, checks, fids, classes = [], [], [], [], float("nan")
     with open(job / "metrics.csv") as f:
         for row in csv.DictReader(f):
             if row.get("val/digits_fid"):
                 checks.append(int(row["step"]))
                 fids.append(float(row["val/digits_fid"]))
+                classes = float(row["val/digits_classes"])
             elif loss == "gan" and row.get("train/critic_loss"):
                 steps.append(int(row["step"]))
                 values.append(math.log(2) - float(row["train/critic_loss"]) / 2)
             elif loss != "gan" and row.get("train/w_estimate"):
                 steps.append(int(row["step"]))
                 values.append(float(row["train/w_estimate"]))
-    return steps, values, checks, fids
+    return steps, values, checks, fids, classes
 
 
 def windowed(steps: list[int], values: list[float], checks: list[int]) -> list[float]:
@@ -83,14 +85,12 @@ def main() -> None:
         for job in sorted(p for p in sweep.iterdir() if (p / "summary.json").exists()):  # finished runs
             settings = overrides(job)
             loss = settings["loss"]
-            steps, values, checks, fids = curve(job, loss)
+            steps, values, checks, fids, classes = curve(job, loss)
             means = windowed(steps, values, checks)
             late = [i for i, check in enumerate(checks) if check >= args.late]
             rho = spearmanr(means, fids).statistic
             rho_late = spearmanr([means[i] for i in late], [fids[i] for i in late]).statistic
-            with open(job / "metrics.csv") as f:
-                last = [r for r in csv.DictReader(f) if r.get("val/digits_classes")][-1]
-            runs.setdefault(loss, []).append((rho, rho_late, float(last["val/digits_classes"]), fids[-1]))
+            runs.setdefault(loss, []).append((rho, rho_late, classes, fids[-1]))
             grids.setdefault((sweep.name, loss), sorted((job / "samples").glob("step_*.png"))[-1])
             if sweep == args.sweeps[0]:
                 drawn.setdefault(loss, []).append((settings["seed"], checks, means, fids))
