@@ -59,7 +59,7 @@ from torch import nn
 import ganzoo
 from ganzoo.assemble import build_callbacks, build_datamodule, build_trainer
 from ganzoo.config import validate
-from ganzoo.objectives import GANObjective, build_objective
+from ganzoo.objectives import GANTraining, build_objective
 
 # The algorithm of the plain loop; ganzoo's composed config must say the same (check_same_algorithm).
 N_CRITIC = 5
@@ -185,7 +185,7 @@ class StepTimer(L.Callback):
         return (self.end - self.start) / self.steps
 
 
-def fit_ganzoo(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> tuple[GANObjective, float]:
+def fit_ganzoo(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> tuple[GANTraining, float]:
     """Train as ganzoo.train does (less its config.yaml), with `callbacks` added to the config's; return the
     trained module and the fingerprint of its initial nets."""
     check_same_algorithm(cfg)

@@ -356,7 +356,7 @@ class RankProbe(L.Callback):
             return z
 
         def recorded_step(real):
-            self.first.setdefault("real", real.detach().clone())
+            self.first.setdefault("real", real.x.detach().clone())
             return critic_step(real)
 
         pl_module.sample_z, pl_module.critic_step = recorded_z, recorded_step

@@ -25,7 +25,7 @@ def datamodule(name: str, root, *overrides: str):
 
 def first_batch(dm) -> torch.Tensor:
     dm.setup("fit")
-    return next(iter(dm.train_dataloader()))
+    return next(iter(dm.train_dataloader())).x
 
 
 def assert_images(batch: torch.Tensor, shape: tuple[int, ...]) -> None:
@@ -68,7 +68,7 @@ def test_in_memory_stream_never_ends_and_covers_each_image_once_per_pass(tmp_pat
     write_idx(tmp_path, pixels)
     dm = datamodule("mnist", tmp_path, "data.image_size=28", "data.batch_size=4")
     stream = iter(dm.train_dataloader())
-    batches = [next(stream) for _ in range(10)]  # 5 passes over 8 images
+    batches = [next(stream).x for _ in range(10)]  # 5 passes over 8 images
     values = [round(float((b[0, 0, 0] + 1) * 127.5)) for batch in batches[:2] for b in batch]
     assert sorted(values) == [30 * i for i in range(8)]
 
@@ -150,7 +150,7 @@ def test_folder_grayscale_and_workers_stream_past_the_end_of_the_data_and_flag_a
     dm.setup("fit")
     loader = dm.train_dataloader()
     assert loader.persistent_workers and loader.num_workers == 1
-    batches = [b for _, b in zip(range(7), loader)]  # 3.5 passes over 4 images
+    batches = [b.x for _, b in zip(range(7), loader)]  # 3.5 passes over 4 images
     assert len(batches) == 7 and all(b.shape == (2, 1, 8, 8) for b in batches)
     assert dm.dataset.unreadable_count() == 1  # the worker flagged the corrupt file in memory shared with us
     assert_images(dm.real_samples(4, torch.Generator().manual_seed(0)), (4, 1, 8, 8))
@@ -180,8 +180,9 @@ def test_ddp_ranks_draw_their_slices_of_in_memory_and_toy_batches(data):
     alone = list(islice(iter(BatchStream(dm.batches, seed=5, batch_size=6)), 4))
     ranks = [list(islice(iter(BatchStream(dm.batches, seed=5, batch_size=3, rank=r, world=2)), 4)) for r in (0, 1)]
     for step in range(4):
-        assert torch.equal(torch.cat([ranks[0][step], ranks[1][step]]), alone[step])
-        assert not torch.equal(ranks[0][step], ranks[1][step])
+        assert torch.equal(torch.cat([ranks[0][step].x, ranks[1][step].x]), alone[step].x)
+        assert torch.equal(torch.cat([ranks[0][step].y, ranks[1][step].y]), alone[step].y)  # labels travel along
+        assert not torch.equal(ranks[0][step].x, ranks[1][step].x)
 
 
 @pytest.mark.parametrize(
@@ -237,7 +238,7 @@ def test_every_data_option_streams_batches_through_both_interfaces(tmp_path, nam
         overrides.append("data.num_workers=0")
     dm = build_datamodule(ganzoo.compose([f"data={name}", *overrides]))
     dm.setup("fit")
-    loaded = next(iter(dm.train_dataloader()))
-    streamed = list(islice(dm.batches(torch.Generator().manual_seed(0)), 3))
+    loaded = next(iter(dm.train_dataloader())).x
+    streamed = [b.x for b in islice(dm.batches(torch.Generator().manual_seed(0)), 3)]
     for batch in (loaded, *streamed):
         assert tuple(batch.shape) == (4, *dm.shape) and batch.dtype == torch.float32

@@ -78,9 +78,9 @@ def test_the_correlation_term_reuses_the_objectives_pass_on_the_generated_batch(
     assert module.critic.calls == 3
 
 
-def test_an_objective_that_skips_critic_score_still_gets_its_codes():
+def test_an_objective_that_ignores_the_fakes_scores_still_gets_its_codes():
     module = encoding("wgan_gp")
-    module.critic_loss = lambda real, fake, z: (module.critic(real).sum() * 0, {})  # never scores `fake`
+    module.objective.critic_loss = lambda s: (s.f_real.sum() * 0, {})  # never reads f(fake)
     x, z = torch.rand(5, 1, 8, 8) * 2 - 1, torch.randn(5, 4)
     fake = module.generator(z).detach()
     value, logs = module.total_critic_loss(x, fake, z)

@@ -38,13 +38,13 @@ REAL, FAKE = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[2.0, 1.0], [
 
 def test_hinge_loss_and_gradient_equal_a_hand_computation():
     module = objective("hinge")
-    loss, _ = module.critic_loss(REAL, FAKE, None)
+    loss, _ = module.total_critic_loss(REAL, FAKE, None)
     # relu(1 - [0.6, -1.9]) = [0.4, 2.9]; relu(1 + [-0.9, 1.6]) = [0.1, 2.6]
     assert loss.item() == pytest.approx((0.4 + 2.9) / 2 + (0.1 + 2.6) / 2)
     loss.backward()
     # every hinge is active: d/dw = -mean(REAL) + mean(FAKE) = -[0.5, 0.5] + [0.5, 0]
     assert torch.allclose(module.critic.w.grad, torch.tensor([0.0, -0.5]))
-    generator_loss, _ = module.generator_loss(FAKE, None)
+    generator_loss, _ = module.total_generator_loss(FAKE, None)
     assert generator_loss.item() == pytest.approx(-(-0.9 + 1.6) / 2)
 
 
@@ -52,12 +52,12 @@ def test_hinge_loss_and_gradient_equal_a_hand_computation():
 def test_lsgan_loss_and_gradient_equal_a_hand_computation(a, b, c):
     module = objective("lsgan", a=a, b=b, c=c)
     f_real, f_fake = torch.tensor([0.6, -1.9]), torch.tensor([-0.9, 1.6])
-    loss, _ = module.critic_loss(REAL, FAKE, None)
+    loss, _ = module.total_critic_loss(REAL, FAKE, None)
     assert loss.item() == pytest.approx(0.5 * ((f_real - b) ** 2).mean() + 0.5 * ((f_fake - a) ** 2).mean())
     loss.backward()
     expected = ((f_real - b)[:, None] * REAL).mean(0) + ((f_fake - a)[:, None] * FAKE).mean(0)
     assert torch.allclose(module.critic.w.grad, expected)
-    generator_loss, _ = module.generator_loss(FAKE, None)
+    generator_loss, _ = module.total_generator_loss(FAKE, None)
     assert generator_loss.item() == pytest.approx(0.5 * ((f_fake - c) ** 2).mean())
 
 

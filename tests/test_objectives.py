@@ -27,7 +27,7 @@ class Record:
         def recorded_critic_step(real):
             before_g = copy.deepcopy(module.generator.state_dict())
             out = critic_step(real)
-            self.events.append(("critic", real.clone(), before_g, copy.deepcopy(module.generator.state_dict())))
+            self.events.append(("critic", real.x.clone(), before_g, copy.deepcopy(module.generator.state_dict())))
             return out
 
         def recorded_generator_step(batch_size):
@@ -123,7 +123,7 @@ def test_wgan_warm_up_runs_extra_critic_steps_at_the_start_and_periodically():
     cfg = tiny(["loss=wgan", "data=digits"])  # the warm-up is the image code's (toy data: none, as gan_toy.py)
     module, _ = build(cfg)
     # the reference code: 100 critic steps for the first 25 generator iterations and every 500th
-    assert [module.critic_iters(s) for s in (0, 24, 25, 26, 499, 500, 501, 1000)] == [100, 100, 5, 5, 5, 100, 5, 100]
+    assert [module.objective.critic_iters(s) for s in (0, 24, 25, 26, 499, 500, 501, 1000)] == [100, 100, 5, 5, 5, 100, 5, 100]
     cfg = tiny(["loss=wgan", "loss.n_critic=2", "loss.critic_warmup={n_critic:4,first:1,every:3}"])
     module, datamodule = build(cfg)
     record = Record(module)
@@ -156,9 +156,18 @@ def gan_module(form: str):
     return module
 
 
+def critic_loss(module, real, fake):
+    """The objective's critic loss on the critic's scores of real and fake, as the loop computes it."""
+    return module.total_critic_loss(real, fake, None)
+
+
+def generator_loss(module, fake):
+    return module.total_generator_loss(fake, None)
+
+
 def test_nonsaturating_generator_loss_is_minus_log_d_with_its_gradient():
     logits = torch.tensor([[-2.0], [0.0], [3.0]], requires_grad=True)
-    loss, _ = gan_module("nonsaturating").generator_loss(logits, None)
+    loss, _ = generator_loss(gan_module("nonsaturating"), logits)
     loss.backward()
     d = torch.sigmoid(logits.detach())
     assert loss.item() == pytest.approx(-torch.log(d).mean().item(), rel=1e-6)
@@ -167,7 +176,7 @@ def test_nonsaturating_generator_loss_is_minus_log_d_with_its_gradient():
 
 def test_minimax_generator_loss_is_log_one_minus_d_with_its_gradient():
     logits = torch.tensor([[-2.0], [0.0], [3.0]], requires_grad=True)
-    loss, _ = gan_module("minimax").generator_loss(logits, None)
+    loss, _ = generator_loss(gan_module("minimax"), logits)
     loss.backward()
     d = torch.sigmoid(logits.detach())
     assert loss.item() == pytest.approx(torch.log(1 - d).mean().item(), rel=1e-6)
@@ -177,7 +186,7 @@ def test_minimax_generator_loss_is_log_one_minus_d_with_its_gradient():
 def test_gan_critic_loss_is_the_binary_cross_entropy_of_the_papers():
     module = gan_module("nonsaturating")
     f_real, f_fake = torch.tensor([[1.0], [-0.5]]), torch.tensor([[0.3], [-2.0]])
-    loss, logs = module.critic_loss(f_real, f_fake, None)
+    loss, logs = critic_loss(module, f_real, f_fake)
     expected = -torch.log(torch.sigmoid(f_real)).mean() - torch.log(1 - torch.sigmoid(f_fake)).mean()
     assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
     assert logs["train/d_real"].item() == pytest.approx(torch.sigmoid(f_real).mean().item())
@@ -187,10 +196,10 @@ def test_wgan_losses_and_w_estimate():
     module, _ = build(tiny(["loss=wgan"]))
     module.critic = ScoreIsInput()
     f_real, f_fake = torch.tensor([[1.0], [3.0]]), torch.tensor([[0.5], [-0.5]])
-    loss, logs = module.critic_loss(f_real, f_fake, None)
+    loss, logs = critic_loss(module, f_real, f_fake)
     assert logs["train/w_estimate"].item() == pytest.approx(2.0)  # mean f(x) - mean f(G(z))
     assert loss.item() == pytest.approx(-2.0)
-    g_loss, _ = module.generator_loss(f_fake, None)
+    g_loss, _ = generator_loss(module, f_fake)
     assert g_loss.item() == pytest.approx(0.0)
 
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 import ganzoo
-from ganzoo.objectives.base import batch_statistics
+from ganzoo.objectives.sampler import batch_statistics
 from helpers import TINY_DCGAN, build, fit, sample, tiny
 
 DIGITS = ["loss=wgan_gp", "data=digits", *TINY_DCGAN, "model.z_dim=8"]

@@ -50,13 +50,13 @@ def train(cfg: DictConfig) -> dict:
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")  # a missing or unreadable dataset fails here, before anything else is built or printed
-    module = build_objective(cfg, datamodule.shape)
+    module = build_objective(cfg, datamodule.shape, datamodule.num_classes)
     check_batch_fits_memory(module, datamodule, cfg.trainer.get("accelerator", "auto"))
     callbacks = build_callbacks(cfg, datamodule)
     with run_logging(), warnings.catch_warnings():
         for message in IRRELEVANT_WARNINGS:
             warnings.filterwarnings("ignore", message=message)
-        run_state = RunState(OmegaConf.to_container(cfg, resolve=False), datamodule.shape)
+        run_state = RunState(OmegaConf.to_container(cfg, resolve=False), datamodule.shape, datamodule.num_classes)
         if checkpoint is not None:
             continue_logging(checkpoint, cfg)
         trainer = build_trainer(cfg, [*callbacks, run_state])
@@ -65,7 +65,7 @@ def train(cfg: DictConfig) -> dict:
         if trainer.is_global_zero:
             OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
             start = f"from step {checkpoint['global_step']} " if checkpoint is not None else ""
-            say(f"ganzoo: training {type(module).__name__} on {type(datamodule).__name__} {start}to step {cfg.steps}"
+            say(f"ganzoo: training {module.name} on {type(datamodule).__name__} {start}to step {cfg.steps}"
                 f" in {run_dir.resolve()}")
         for logger in trainer.loggers:
             logger.log_hyperparams(to_plain(cfg))

@@ -2,11 +2,12 @@
 
 Beside Lightning's weights, optimizer states and step count, a checkpoint holds one `ganzoo` entry:
 
-    format        2 (format 1, written before 2026-12, still loads: see `stored_config`)
+    format        3 (2 lacks num_classes, 1 was written before 2026-12; both still load: see `stored_config`)
     objective     the objective class, for messages
     config        the run's config as composed, interpolations kept (so `steps=5000` on resume moves every
                   `${steps}`), stored once
     data_shape    the shape of one sample, so the nets can be rebuilt without the data
+    num_classes   the classes of the data's labels (null: unlabelled), for nets that take labels
     batches_drawn real batches drawn so far: a resumed stream skips them
     wandb_id      the W&B run, so that a resumed run logs into it (absent without logger=wandb)
 
@@ -29,9 +30,9 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ganzoo.errors import CheckpointError, ConfigError
 from ganzoo.loggers import CSVLogger
-from ganzoo.objectives import GANObjective, build_objective
+from ganzoo.objectives import GANTraining, build_objective
 
-FORMAT = 2
+FORMAT = 3
 
 # Groups whose choice decides what the weights are; what identifies that choice in a composed config.
 IDENTITY = {
@@ -82,24 +83,23 @@ def from_format_1(config: dict) -> dict:
     return {**config, "constraint": nodes, "model": model}
 
 
-def stored_config(checkpoint: dict) -> tuple[DictConfig, tuple[int, ...]]:
-    """The run's config (interpolations kept) and the shape of one sample."""
+def stored_config(checkpoint: dict) -> tuple[DictConfig, tuple[int, ...], int | None]:
+    """The run's config (interpolations kept), the shape of one sample and the data's number of classes."""
     state = checkpoint["ganzoo"]
-    if int(state.get("format", 1)) >= 2:
-        return OmegaConf.create(state["config"]), tuple(state["data_shape"])
+    if int(state.get("format", 1)) >= 2:  # format 2 had no labels: its nets take none
+        return OmegaConf.create(state["config"]), tuple(state["data_shape"]), state.get("num_classes")
     hparams = checkpoint["hyper_parameters"]  # format 1 kept the resolved config there, and the shape
-    return OmegaConf.create(from_format_1(state.get("config") or hparams["cfg"])), tuple(hparams["data_shape"])
+    config = OmegaConf.create(from_format_1(state.get("config") or hparams["cfg"]))
+    return config, tuple(hparams["data_shape"]), None
 
 
-def load(ckpt: str | Path, map_location: str | torch.device = "cpu") -> GANObjective:
+def load(ckpt: str | Path, map_location: str | torch.device = "cpu") -> GANTraining:
     """The trained objective module in eval mode; `module.sample(n)` draws from its generator and
     `module.run_config` is the config it was trained with."""
     checkpoint = read(ckpt, map_location)
-    config, data_shape = stored_config(checkpoint)
-    module = build_objective(config, data_shape, announce=False)
-    module.load_state_dict(checkpoint["state_dict"])
-    module.trained_steps = int(checkpoint.get("global_step", 0))
-    module.run_config = config
+    config, data_shape, num_classes = stored_config(checkpoint)
+    module = build_objective(config, data_shape, num_classes, announce=False)
+    module.loaded(checkpoint["state_dict"], checkpoint.get("global_step", 0), config)
     return module.to(map_location).eval()
 
 
@@ -110,16 +110,18 @@ class RunState(L.Callback):
     batches drawn, so the step and `batches_drawn` are all a resumed run needs, on any number of ranks. (Format-2
     checkpoints written before 2026-12-04 also hold an `rng` entry, now unused.)"""
 
-    def __init__(self, config: dict, data_shape: Sequence[int]):
+    def __init__(self, config: dict, data_shape: Sequence[int], num_classes: int | None = None):
         self.config = config  # the composed config, interpolations kept
         self.data_shape = list(data_shape)
+        self.num_classes = num_classes
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
         checkpoint["ganzoo"] = {
             "format": FORMAT,
-            "objective": f"{type(pl_module).__module__}.{type(pl_module).__qualname__}",
+            "objective": f"{type(pl_module.objective).__module__}.{type(pl_module.objective).__qualname__}",
             "config": self.config,
             "data_shape": self.data_shape,
+            "num_classes": self.num_classes,
             "batches_drawn": pl_module.batches_drawn,
         }
         for logger in trainer.loggers:
@@ -140,7 +142,7 @@ def continue_logging(checkpoint: dict, cfg: DictConfig) -> None:
             cfg.logger.purge_step = step
 
 
-def resume(checkpoint: dict, ckpt_path: str, module: GANObjective, datamodule, trainer: L.Trainer) -> None:
+def resume(checkpoint: dict, ckpt_path: str, module: GANTraining, datamodule, trainer: L.Trainer) -> None:
     """Before `trainer.fit(ckpt_path=...)`: check the nets fit, and set what Lightning does not restore itself
     (the data position, metrics.csv's rows up to the checkpoint)."""
     check_weights_fit(module, checkpoint, ckpt_path)
@@ -150,7 +152,7 @@ def resume(checkpoint: dict, ckpt_path: str, module: GANObjective, datamodule, t
             logger.continue_from(checkpoint["global_step"])
 
 
-def check_weights_fit(module: GANObjective, checkpoint: dict, ckpt_path: str) -> None:
+def check_weights_fit(module: GANTraining, checkpoint: dict, ckpt_path: str) -> None:
     """A config that builds other nets than the checkpoint's gets one line naming the first mismatch."""
     own = module.state_dict()
     for name, tensor in checkpoint["state_dict"].items():
@@ -170,7 +172,7 @@ def resumed_config(fresh: DictConfig, overrides: Sequence[str], run_dir: str | N
     checkpoint = read(fresh.ckpt_path, mmap=True)
     if int(checkpoint["ganzoo"].get("format", 1)) < 2 and checkpoint["ganzoo"].get("config") is None:
         return fresh
-    cfg, _ = stored_config(checkpoint)
+    cfg, _, _ = stored_config(checkpoint)
     raw = OmegaConf.to_container(fresh, resolve=False)
     for override in overrides:
         key = override.lstrip("+~").partition("=")[0]

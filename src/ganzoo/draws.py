@@ -1,4 +1,5 @@
-"""The random numbers of training: z, the penalty's interpolation weights and instance noise.
+"""The random numbers of training: z, the labels of generated samples, the penalty's interpolation weights and
+instance noise.
 
 At the start of each generator iteration one generator, owned by the objective and living on the training
 device, is reseeded from (seed, step). Every draw is made for the global batch, world size x the per-process
@@ -44,6 +45,10 @@ class Draws:
     def uniform(self, n: int, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """(n, *shape) numbers uniform on [0, 1): this rank's n of the world's n x world."""
         return self.slice(torch.rand, n, shape, dtype)
+
+    def integers(self, n: int, high: int) -> torch.Tensor:
+        """(n,) int64 numbers uniform on {0, ..., high - 1} (labels of generated samples): this rank's n."""
+        return self.slice(lambda shape, **kw: torch.randint(high, shape, **kw), n, (), torch.int64)
 
     def slice(self, draw, n: int, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
         everyone = draw((n * self.world, *shape), generator=self.generators[self.device], device=self.device, dtype=dtype)

@@ -9,10 +9,10 @@ import torch
 
 from ganzoo.data import GANDataModule
 from ganzoo.errors import ConfigError
-from ganzoo.objectives import GANObjective
+from ganzoo.objectives import GANTraining
 
 
-def activation_bytes_per_sample(module: GANObjective) -> int:
+def activation_bytes_per_sample(module: GANTraining) -> int:
     """Bytes of the outputs of every layer of both nets for one sample (measured on a batch of two, in eval mode
     and with z of its own, so that neither batch-norm statistics nor training's random stream move)."""
     outputs: list[torch.Tensor] = []  # kept alive, so that equal storage means an in-place layer, not reuse
@@ -27,7 +27,7 @@ def activation_bytes_per_sample(module: GANObjective) -> int:
     module.eval()
     try:
         with torch.no_grad():
-            module.critic(module.generator(torch.randn(2, module.z_dim, generator=torch.Generator().manual_seed(0))))
+            module.score(module.generate(torch.randn(2, module.z_dim, generator=torch.Generator().manual_seed(0))))
     finally:
         module.train(was_training)
         for hook in hooks:
@@ -43,7 +43,7 @@ def device_memory(accelerator: str) -> tuple[int, str]:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "this machine's memory"
 
 
-def check_batch_fits_memory(module: GANObjective, datamodule: GANDataModule, accelerator: str) -> None:
+def check_batch_fits_memory(module: GANTraining, datamodule: GANDataModule, accelerator: str) -> None:
     """A batch whose activations cannot fit the device's memory is refused before anything is allocated. A critic
     step keeps the activations of a real and a generated batch (three with a gradient penalty's interpolates) for
     its backward pass: six times one pass of both nets is a floor, not an estimate of the peak."""

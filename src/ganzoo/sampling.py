@@ -13,15 +13,16 @@ from omegaconf import DictConfig
 
 from ganzoo.checkpoint import load
 from ganzoo.errors import ConfigError
-from ganzoo.objectives import GANObjective
+from ganzoo.objectives import GANTraining
 from ganzoo.plots import scatter_plot
 
 GRID_SUFFIXES = (".png", ".jpg", ".jpeg")
 ARRAY_SUFFIXES = (".npz", ".npy")
 
 
-def write_samples(module: GANObjective, n: int, out: str | Path) -> Path:
-    """Draw n samples from `module` and write them to `out` in the format its suffix names."""
+def write_samples(module: GANTraining, n: int, out: str | Path, **options) -> Path:
+    """Draw n samples from `module` and write them to `out` in the format its suffix names; `options` are
+    `module.sample`'s (raw, batch_norm)."""
     if n < 1:
         raise ConfigError(f"n must be >= 1 (got {n})")
     out = Path(out)
@@ -31,7 +32,7 @@ def write_samples(module: GANObjective, n: int, out: str | Path) -> Path:
     points = not module.draws_images
     if not suffix and points:
         raise ConfigError("toy points cannot be written as a folder of images; use out=points.png (scatter) or out=points.npz")
-    samples = module.sample(n).cpu().float()
+    samples = module.sample(n, **options).cpu().float()
     if suffix == ".npz":
         np.savez_compressed(_parent(out), samples=samples.numpy())
     elif suffix == ".npy":
@@ -82,34 +83,35 @@ def write_grid(images: torch.Tensor, out: str | Path, columns: int) -> Path:
     return out
 
 
-def write_reconstructions(module: GANObjective, folder: str | Path, n: int, out: str | Path) -> Path:
+def write_reconstructions(module: GANTraining, folder: str | Path, n: int, out: str | Path, **options) -> Path:
     from ganzoo.callbacks.snapshots import pair_up
 
     images = read_images(folder, n, module.data_shape)
-    return write_grid(pair_up(images, module.reconstruct(images)), out, columns=8)
+    return write_grid(pair_up(images, module.reconstruct(images, **options)), out, columns=8)
 
 
-def write_interpolations(module: GANObjective, folder: str | Path | None, pairs: int, points: int, out: str | Path) -> Path:
+def write_interpolations(module: GANTraining, folder: str | Path | None, pairs: int, points: int, out: str | Path,
+                         **options) -> Path:
     if folder is None:
         z = torch.randn(2, pairs, module.z_dim)
         t = torch.linspace(0, 1, points).view(1, points, 1)
         line = (1 - t) * z[0][:, None] + t * z[1][:, None]
-        return write_grid(module.sample(pairs * points, z=line.flatten(0, 1)), out, columns=points)
+        return write_grid(module.sample(pairs * points, z=line.flatten(0, 1), **options), out, columns=points)
     images = read_images(folder, 2 * pairs, module.data_shape)
     if len(images) < 2:
         raise ConfigError(f"interpolation needs at least 2 images in input={folder}")
     half = len(images) // 2
-    return write_grid(module.interpolate(images[:half], images[half : 2 * half], points), out, columns=points)
+    return write_grid(module.interpolate(images[:half], images[half : 2 * half], points, **options), out, columns=points)
 
 
-def check_mode(module: GANObjective, mode: str, has_input: bool) -> None:
+def check_mode(module: GANTraining, mode: str, has_input: bool) -> None:
     if mode not in MODES:
         raise ConfigError(f"unknown mode '{mode}': choose one of {', '.join(MODES)}")
     if not module.draws_images and mode != "sample":
         raise ConfigError(f"mode={mode} needs an image model; this checkpoint draws 2-D points")
     needs_encoder = mode == "reconstruct" or (mode == "interpolate" and has_input)
     if needs_encoder and not module.encodes:
-        objective = type(module).__name__
+        objective = module.name
         raise ConfigError(
             f"mode={mode} with input images needs an encoder (train with encoder=ogan, or loss=ogan); "
             f"this checkpoint is {objective} without one"
@@ -121,17 +123,15 @@ def check_mode(module: GANObjective, mode: str, has_input: bool) -> None:
 def run(cfg: DictConfig) -> Path:
     torch.manual_seed(int(cfg.seed))
     module = load(cfg.ckpt, map_location=cfg.device)
-    if cfg.get("raw"):  # the trained generator, not its average (model.ema)
-        module.generator_ema = None
-    if cfg.get("batch_norm"):  # else the run's model.sample_batch_norm
-        module.sample_batch_norm = cfg.batch_norm
+    # raw: the trained generator, not its average (model.ema); batch_norm: else the run's model.sample_batch_norm
+    options = {"raw": bool(cfg.get("raw")), "batch_norm": cfg.get("batch_norm") or None}
     mode, folder = cfg.get("mode", "sample"), cfg.get("input")
     check_mode(module, mode, folder is not None)
     if mode == "reconstruct":
-        path = write_reconstructions(module, folder, int(cfg.n), cfg.out)
+        path = write_reconstructions(module, folder, int(cfg.n), cfg.out, **options)
     elif mode == "interpolate":
-        path = write_interpolations(module, folder, min(int(cfg.n), 8), int(cfg.points), cfg.out)
+        path = write_interpolations(module, folder, min(int(cfg.n), 8), int(cfg.points), cfg.out, **options)
     else:
-        path = write_samples(module, int(cfg.n), cfg.out)
+        path = write_samples(module, int(cfg.n), cfg.out, **options)
     print(f"ganzoo: wrote {cfg.n} samples to {path}" if mode == "sample" else f"ganzoo: wrote the {mode} grid to {path}")
     return path

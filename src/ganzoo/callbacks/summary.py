@@ -38,7 +38,7 @@ class RunSummary(L.Callback):
         self.step_started = time.perf_counter()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        warmup = pl_module.critic_iters(trainer.global_step - 1) != pl_module.n_critic
+        warmup = pl_module.objective.critic_iters(trainer.global_step - 1) != pl_module.objective.n_critic
         self.durations[warmup].append(time.perf_counter() - self.step_started)
 
     def on_train_end(self, trainer, pl_module) -> None:
@@ -51,7 +51,7 @@ class RunSummary(L.Callback):
         run_dir = Path(trainer.default_root_dir)
         regular, warmup = self.durations[False], self.durations[True]
         self.summary = {
-            "objective": type(pl_module).__name__,
+            "objective": pl_module.name,
             "steps": trainer.global_step,
             "figures": {k: round(float(v), 6) for k, v in sorted(trainer.callback_metrics.items())},
             "main_metric": self.main_metric,

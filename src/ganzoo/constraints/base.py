@@ -13,23 +13,27 @@ from ganzoo.draws import Draws
 
 class Score:
     """The critic as a penalty sees it: one score per sample, and the gradient of the scores with respect to the
-    input, kept differentiable (create_graph) so that a penalty on it trains the critic.
+    input, kept differentiable (create_graph) so that a penalty on it trains the critic. `y_real` and `y_fake` are
+    the step's labels (None without them), for a critic that takes labels: a penalty passes the labels of the
+    samples it scores (the gradient penalty's interpolates take the real sample's).
 
     Under 16-mixed precision the inner gradient is taken of the scores times AMP's loss scale and divided by it
     afterwards (PyTorch's recipe for gradient penalties under AMP), so that small float16 gradients do not
     underflow; the outer loss is scaled by Lightning as usual. `loss_scale` is the scaler's scale as a tensor on
     the device (no host sync), or None when nothing is scaled (32-bit, bf16)."""
 
-    def __init__(self, score: Callable[[torch.Tensor], torch.Tensor], loss_scale: torch.Tensor | None = None):
+    def __init__(self, score: Callable[..., torch.Tensor], loss_scale: torch.Tensor | None = None,
+                 y_real: torch.Tensor | None = None, y_fake: torch.Tensor | None = None):
         self.score, self.loss_scale = score, loss_scale
+        self.y_real, self.y_fake = y_real, y_fake
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return self.score(x)
+    def __call__(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.score(x) if y is None else self.score(x, y)
 
-    def input_gradient(self, x: torch.Tensor) -> torch.Tensor:
-        """d sum(score(x)) / dx, one row per sample; x itself is detached first."""
+    def input_gradient(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """d sum(score(x, y)) / dx, one row per sample; x itself is detached first."""
         x = x.detach().requires_grad_(True)
-        total = self.score(x).sum()
+        total = self(x, y).sum()
         if self.loss_scale is None:
             return torch.autograd.grad(total, x, create_graph=True)[0]
         (scaled,) = torch.autograd.grad(total * self.loss_scale, x, create_graph=True)

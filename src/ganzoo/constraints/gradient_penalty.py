@@ -16,9 +16,9 @@ from ganzoo.constraints.base import Constraint, Score
 from ganzoo.draws import Draws
 
 
-def gradient_norms(score: Score, x: torch.Tensor) -> torch.Tensor:
-    """||grad_x score(x)||_2 for each sample, keeping the graph so the norm itself can be differentiated."""
-    return score.input_gradient(x).flatten(1).norm(2, dim=1)
+def gradient_norms(score: Score, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    """||grad_x score(x, y)||_2 for each sample, keeping the graph so the norm itself can be differentiated."""
+    return score.input_gradient(x, y).flatten(1).norm(2, dim=1)
 
 
 class GradientPenalty(Constraint):
@@ -31,7 +31,7 @@ class GradientPenalty(Constraint):
     def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor, draws: Draws) -> tuple[torch.Tensor, dict]:
         eps = draws.uniform(len(real), *([1] * (real.dim() - 1)), dtype=real.dtype)
         x_hat = eps * real + (1 - eps) * fake.detach()
-        term = self.term(gradient_norms(score, x_hat) - 1).mean()
+        term = self.term(gradient_norms(score, x_hat, score.y_real) - 1).mean()
         return self.weight * term, {f"train/{self.name}": term.detach()}
 
     name = "gp"

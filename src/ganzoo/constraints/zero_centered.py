@@ -26,8 +26,8 @@ class ZeroCenteredPenalty(Constraint):
         self.every = int(every)
 
     def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor, draws: Draws) -> tuple[torch.Tensor, dict]:
-        x = real if self.on == "real" else fake
-        squared = score.input_gradient(x).flatten(1).pow(2).sum(1).mean()
+        x, y = (real, score.y_real) if self.on == "real" else (fake, score.y_fake)
+        squared = score.input_gradient(x, y).flatten(1).pow(2).sum(1).mean()
         return 0.5 * self.gamma * squared, {f"train/{self.name}": squared.detach()}
 
 

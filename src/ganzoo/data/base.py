@@ -1,4 +1,5 @@
-"""What every ganzoo datamodule offers: an endless stream of whole batches, and its sample shape.
+"""What every ganzoo datamodule offers: an endless stream of whole batches (`ganzoo.batch.Batch`: samples and,
+where the data has classes, their labels), its sample shape and its number of classes.
 
 The training loop draws as many batches per generator iteration as its critic needs (n_critic, or 100 during
 WGAN's warm-up), so the stream never ends; one Lightning epoch is the whole run. Under DDP every rank draws the
@@ -21,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, IterableDataset
 
+from ganzoo.batch import Batch
 from ganzoo.errors import ConfigError
 from ganzoo.shapes import is_image_shape
 
@@ -29,15 +31,15 @@ class BatchStream(IterableDataset):
     """This rank's slices of the global batches `batches(generator, skip, size)` yields; `skip` global batches are
     passed over first, so that a resumed run goes on with the batches an unbroken run would have drawn."""
 
-    def __init__(self, batches: Callable[..., Iterator[torch.Tensor]], seed: int, batch_size: int, skip: int = 0,
+    def __init__(self, batches: Callable[..., Iterator[Batch]], seed: int, batch_size: int, skip: int = 0,
                  rank: int = 0, world: int = 1):
         self.batches, self.seed, self.batch_size, self.skip = batches, seed, batch_size, skip
         self.rank, self.world = rank, world
 
-    def __iter__(self) -> Iterator[torch.Tensor]:
+    def __iter__(self) -> Iterator[Batch]:
         mine = slice(self.rank * self.batch_size, (self.rank + 1) * self.batch_size)
         generator = torch.Generator().manual_seed(self.seed)
-        return (batch[mine] for batch in self.batches(generator, self.skip, self.batch_size * self.world))
+        return (batch.rows(mine) for batch in self.batches(generator, self.skip, self.batch_size * self.world))
 
 
 def shuffled_batches(
@@ -80,6 +82,7 @@ class GANDataModule(L.LightningDataModule):
     """Subclasses set `shape` and define `batches(generator)`; `real_samples` feeds the evaluation callbacks."""
 
     shape: tuple[int, ...]
+    num_classes: int | None = None  # classes of the labels its batches carry; None: unlabelled data
     main_metric: str | None = None  # the figure the best checkpoint is chosen by
 
     @property
@@ -99,7 +102,7 @@ class GANDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         """Load what must be loaded; data generated on the fly need nothing."""
 
-    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[torch.Tensor]:
+    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[Batch]:
         """The endless stream of batches of `size` (data.batch_size unless given: DDP draws global batches);
         `skip` of them passed over first (those a resumed run already drew)."""
         raise NotImplementedError
@@ -131,8 +134,9 @@ def check_min_image_size(image_size: int, name: str) -> int:
 class InMemoryImages(GANDataModule):
     """A dataset small enough to live whole on the training device as uint8 (N, C, image_size, image_size).
 
-    Subclasses define `load()`, which returns that tensor on the CPU. `train_dataloader` moves it to the
-    trainer's device once; each batch is then a random index into it and a conversion to [-1, 1] done there.
+    Subclasses define `load()`, which returns that tensor on the CPU and the images' labels (int64, one per image;
+    None for data without classes). `train_dataloader` moves both to the trainer's device once; each batch is
+    then a random index into them and a conversion to [-1, 1] done there.
     """
 
     name = "images"
@@ -142,30 +146,36 @@ class InMemoryImages(GANDataModule):
         self.image_size = int(image_size)
         self.shape = (int(channels), self.image_size, self.image_size)
         self.images: torch.Tensor | None = None  # uint8, on self.images.device
+        self.labels: torch.Tensor | None = None  # int64, on the same device; None without classes
 
-    def load(self) -> torch.Tensor:
+    def load(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         raise NotImplementedError
 
     def setup(self, stage: str | None = None) -> None:
         if self.images is None:
             check_min_image_size(self.image_size, self.name)  # here, not in __init__: Hydra's instantiate would wrap it
-            images = self.load()
+            images, labels = self.load()
             assert images.dtype == torch.uint8 and tuple(images.shape[1:]) == self.shape, (images.dtype, images.shape)
             if len(images) < self.batch_size:
                 raise ConfigError(
                     f"data.batch_size {self.batch_size} exceeds the {len(images)} images of {self.name}; use 64"
                 )
-            self.images = images
+            self.images, self.labels = images, labels
 
     def train_dataloader(self) -> DataLoader:
         self.setup()
         self.images = self.images.to(self.training_device())
+        self.labels = None if self.labels is None else self.labels.to(self.images.device)
         return super().train_dataloader()
 
-    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[torch.Tensor]:
+    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[Batch]:
         self.setup()
         size = size or self.batch_size
-        return (to_unit_range(batch) for batch in shuffled_batches(self.images, size, generator, skip))
+        rows = torch.arange(len(self.images), device=self.images.device)
+        return (self.batch(index) for index in shuffled_batches(rows, size, generator, skip))
+
+    def batch(self, index: torch.Tensor) -> Batch:
+        return Batch(to_unit_range(self.images[index]), None if self.labels is None else self.labels[index])
 
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
         self.setup()

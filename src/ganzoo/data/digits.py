@@ -16,13 +16,21 @@ def load_digits_uint8(image_size: int) -> torch.Tensor:
     return resize_uint8(images, image_size)
 
 
+def load_digit_labels() -> torch.Tensor:
+    """The class (0..9) of each digit, in load_digits_uint8's order."""
+    from sklearn.datasets import load_digits
+
+    return torch.from_numpy(load_digits().target).long()
+
+
 class DigitsDataModule(InMemoryImages):
     name = "digits"
     judged_by_digit_classifier = True  # val/digits_* figures (callbacks/digit_figures.py)
     main_metric = "val/digits_fid"
+    num_classes = 10
 
     def __init__(self, image_size: int = 32, batch_size: int = 64, seed: int = 0):
         super().__init__(image_size, 1, batch_size, seed)
 
-    def load(self) -> torch.Tensor:
-        return load_digits_uint8(self.image_size)
+    def load(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return load_digits_uint8(self.image_size), load_digit_labels()

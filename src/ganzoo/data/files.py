@@ -7,9 +7,13 @@ center_crop), so that FIDs compare with statistics computed that way; fast: the 
 resized bicubic, with JPEGs decoded at a reduced scale when that is still at least `image_size` (PIL's draft
 mode), several times faster on CelebA and LSUN and sharper (benchmarks/decode_pipelines.py).
 
-Sampling is ganzoo's own: `EndlessSampler` draws a fresh permutation per pass, seeded per DDP rank, so the
-stream never ends and ranks draw different images (conf/trainer/default.yaml turns off Lightning's
-DistributedSampler, which would make it finite). Workers are persistent and batches go to pinned memory.
+Sampling is ganzoo's own: `EndlessSampler` walks one stream of global batches, a fresh permutation per pass
+seeded by data.seed alone, and each DDP rank keeps its own slice of every global batch, so the stream never ends
+and ranks draw different images (conf/trainer/default.yaml turns off Lightning's DistributedSampler, which would
+make it finite).
+
+A folder whose images all lie in subfolders of its top level is a labelled dataset, one class per subfolder in
+sorted order (torchvision's ImageFolder convention); batches then carry each image's class. Workers are persistent and batches go to pinned memory.
 
 An image that cannot be decoded is replaced by the next one in the dataset and flagged, so that it is counted once
 however often it is drawn and never decoded again; the count is reported once, when training ends.
@@ -31,6 +35,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
 
+from ganzoo.batch import Batch
 from ganzoo.data.base import GANDataModule, check_min_image_size, shuffled_batches, to_unit_range
 from ganzoo.errors import ConfigError, DataError
 
@@ -71,21 +76,24 @@ class DecodedImages(Dataset):
     def __len__(self) -> int:
         return len(self.store)
 
-    def __getitem__(self, index: int) -> torch.Tensor:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        """The image and its class (-1 without classes); an unreadable image's successor with its own class."""
         for offset in range(len(self.store)):
             i = (index + offset) % len(self.store)
             if self.unreadable[i]:
                 continue
             try:
-                return decode(self.store.read(i), self.image_size, self.channels, self.pipeline)
+                image = decode(self.store.read(i), self.image_size, self.channels, self.pipeline)
+                return image, (-1 if self.store.labels is None else self.store.labels[i])
             except (OSError, SyntaxError, ValueError, KeyError, Image.DecompressionBombError):
                 # what PIL raises on a truncated, corrupt or unknown file; KeyError: an lmdb key without a value
                 self.unreadable[i] = 1
         raise DataError(f"none of the {len(self.store)} images in {self.store.location} can be decoded")
 
 
-def collate(images: list[torch.Tensor]) -> torch.Tensor:
-    return to_unit_range(torch.stack(images))
+def collate(items: list[tuple[torch.Tensor, int]]) -> Batch:
+    images, labels = zip(*items)
+    return Batch(to_unit_range(torch.stack(images)), None if labels[0] < 0 else torch.tensor(labels))
 
 
 class EndlessSampler(Sampler[int]):
@@ -111,9 +119,12 @@ class EndlessSampler(Sampler[int]):
 
 
 class ImageStore:
-    """Where the images are: `len`, `read(i)` (a path or the encoded bytes) and `location` for messages."""
+    """Where the images are: `len`, `read(i)` (a path or the encoded bytes) and `location` for messages; `labels`,
+    the class of each image, where the store has classes."""
 
     location: Path
+    labels: list[int] | None = None
+    num_classes: int | None = None
 
     def __len__(self) -> int:
         raise NotImplementedError
@@ -123,8 +134,13 @@ class ImageStore:
 
 
 class FileList(ImageStore):
-    def __init__(self, location: Path, files: list[str]):
+    def __init__(self, location: Path, files: list[str], classes: list[str] | None = None):
+        """`classes`: the class folders' names; each file is then labelled by the first folder of its path."""
         self.location, self.files = location, files
+        if classes:
+            index = {name: i for i, name in enumerate(classes)}
+            self.labels = [index[Path(f).relative_to(location).parts[0]] for f in files]
+            self.num_classes = len(classes)
 
     def __len__(self) -> int:
         return len(self.files)
@@ -177,6 +193,7 @@ class ImageFilesDataModule(GANDataModule):
             if len(store) < self.batch_size:
                 raise ConfigError(f"data.batch_size {self.batch_size} exceeds the {len(store)} images in {store.location}")
             self.dataset = DecodedImages(store, self.image_size, self.channels, self.pipeline)
+            self.num_classes = store.num_classes
 
     def train_dataloader(self) -> DataLoader:
         self.setup()
@@ -193,7 +210,7 @@ class ImageFilesDataModule(GANDataModule):
             prefetch_factor=4 if workers > 0 else None,
         )
 
-    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[torch.Tensor]:
+    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[Batch]:
         """A stream of the same kind in this process, without workers (for benchmarks and scripts)."""
         self.setup()
         for batch in shuffled_batches(torch.arange(len(self.dataset)), size or self.batch_size, generator, skip):
@@ -202,7 +219,7 @@ class ImageFilesDataModule(GANDataModule):
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
         self.setup()
         order = torch.randperm(len(self.dataset), generator=generator)[:n].tolist()
-        return collate([self.dataset[i] for i in order])
+        return collate([self.dataset[i] for i in order]).x
 
     def report_skipped(self) -> None:
         """Warn once about the images that could not be decoded."""
@@ -216,8 +233,18 @@ class ImageFilesDataModule(GANDataModule):
             self.report_skipped()
 
 
+def class_folders(root: Path, files: list[str]) -> list[str] | None:
+    """The sorted names of the top-level subfolders when every image lies in one of them; else None."""
+    tops = [Path(f).relative_to(root).parts for f in files]
+    if any(len(parts) < 2 for parts in tops):
+        return None
+    return sorted({parts[0] for parts in tops})
+
+
 class FolderDataModule(ImageFilesDataModule):
-    """Any folder tree of PNG, JPEG or WebP images, e.g. FFHQ's images1024x1024."""
+    """Any folder tree of PNG, JPEG or WebP images, e.g. FFHQ's images1024x1024. Images all in top-level
+    subfolders are labelled by subfolder (FFHQ's thousand-image folders too: a run whose nets take no labels
+    never reads them)."""
 
     name = "folder"
 
@@ -227,7 +254,7 @@ class FolderDataModule(ImageFilesDataModule):
         files = image_files(self.root)
         if not files:
             raise DataError(f"no PNG/JPEG/WebP images under {self.root}; set data.root to a folder of images")
-        return FileList(self.root, files)
+        return FileList(self.root, files, class_folders(self.root, files))
 
 
 class CelebADataModule(ImageFilesDataModule):

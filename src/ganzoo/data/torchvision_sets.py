@@ -37,9 +37,11 @@ class TorchvisionImages(InMemoryImages):
         self.root = Path(root).expanduser()
         self.download = bool(download)
 
-    def load(self) -> torch.Tensor:
+    num_classes = 10  # all three have ten classes
+
+    def load(self) -> tuple[torch.Tensor, torch.Tensor]:
         try:
-            data = self.dataset(str(self.root), train=True, download=self.download).data
+            dataset = self.dataset(str(self.root), train=True, download=self.download)
         except RuntimeError as err:  # torchvision: "Dataset not found ..."
             raise DataError(
                 f"{self.name} not found in {self.root / self.folder} (expected {self.expected}); "
@@ -47,11 +49,11 @@ class TorchvisionImages(InMemoryImages):
             ) from err
         except OSError as err:  # no network, or a half-written file
             raise DataError(f"cannot read or download {self.name} into {self.root / self.folder}: {err}") from err
-        images = torch.as_tensor(data)
+        images = torch.as_tensor(dataset.data)
         images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)  # (N, H, W[, C]) -> NCHW
         if len(images) == 0:
             raise DataError(f"{self.name} in {self.root / self.folder} holds no images; delete it and add data.download=true")
-        return resize_uint8(images, self.image_size)
+        return resize_uint8(images, self.image_size), torch.as_tensor(dataset.targets, dtype=torch.int64)
 
 
 class MNISTDataModule(TorchvisionImages):

@@ -13,6 +13,7 @@ from typing import Iterator
 
 import torch
 
+from ganzoo.batch import Batch
 from ganzoo.data.base import GANDataModule
 from ganzoo.errors import ConfigError
 
@@ -23,11 +24,20 @@ class ToyDistribution:
     modes: torch.Tensor | None  # (M, 2) centers, or None for the swiss roll
     std: float  # per-coordinate std around each center, after scaling
 
+    @property
+    def num_classes(self) -> int | None:
+        """A mixture's classes are its modes; the swiss roll has none."""
+        return None if self.modes is None else len(self.modes)
+
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return self.draw(n, generator).x
+
+    def draw(self, n: int, generator: torch.Generator) -> Batch:
+        """n points and, for a mixture, the index of the mode each was drawn from."""
         if self.modes is None:
-            return swiss_roll(n, generator)
+            return Batch(swiss_roll(n, generator))
         which = torch.randint(len(self.modes), (n,), generator=generator)
-        return self.modes[which] + self.std * torch.randn(n, 2, generator=generator)
+        return Batch(self.modes[which] + self.std * torch.randn(n, 2, generator=generator), which)
 
 
 def gaussians8() -> ToyDistribution:
@@ -64,13 +74,14 @@ class ToyDataModule(GANDataModule):
     def __init__(self, name: str, batch_size: int = 256, seed: int = 0):
         super().__init__(batch_size, seed)
         self.distribution = toy_distribution(name)
+        self.num_classes = self.distribution.num_classes  # labels: the mode each point was drawn from
 
-    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[torch.Tensor]:
+    def batches(self, generator: torch.Generator, skip: int = 0, size: int | None = None) -> Iterator[Batch]:
         size = size or self.batch_size
         for _ in range(skip):  # drawn only to advance the generator, as the skipped batches did
-            self.distribution.sample(size, generator)
+            self.distribution.draw(size, generator)
         while True:
-            yield self.distribution.sample(size, generator)
+            yield self.distribution.draw(size, generator)
 
     def real_samples(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self.distribution.sample(n, generator)

@@ -1,6 +1,8 @@
-"""One LightningModule per objective, on the shared loop of base.py; build.py turns a config into one."""
+"""Objectives (one file per paper: the two losses on the critic's scores), the training loop they share
+(training.py) and build.py, which turns a config into a training module."""
 
-from ganzoo.objectives.base import GANObjective
 from ganzoo.objectives.build import build_objective, objective_class
+from ganzoo.objectives.objective import Objective, Scores
+from ganzoo.objectives.training import GANTraining
 
-__all__ = ["GANObjective", "build_objective", "objective_class"]
+__all__ = ["GANTraining", "Objective", "Scores", "build_objective", "objective_class"]

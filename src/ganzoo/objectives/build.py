@@ -1,8 +1,8 @@
-"""The one way from a composed config to a trained-or-trainable objective: `build_objective(cfg, data_shape)`.
+"""The one way from a composed config to a trained-or-trainable model: `build_objective(cfg, data_shape)`.
 
-It builds, in this order, the constraints (conf/constraint), the generator and critic (conf/model, a `_target_`
-builder), lets each constraint wrap the critic once, makes the two optimizer factories (conf/optim) and hands all
-of it to the objective class named by conf/loss. Training (`assemble`) and loading (`checkpoint.load`) both come
+It builds, in this order, the objective (conf/loss), the constraints (conf/constraint), the generator and critic
+(conf/model, a `_target_` builder), lets each constraint wrap the critic once, makes the two optimizer factories
+(conf/optim) and hands all of it to the training module (objectives/training.py). Training (`assemble`) and loading (`checkpoint.load`) both come
 through here, so a checkpoint rebuilds exactly the nets it was trained with.
 
 This is also where nets and constraints meet: a term computed per sample (the gradient penalty) cannot sit on a
@@ -28,26 +28,26 @@ from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.constraints import Constraint, build_constraints
 from ganzoo.data.toy import toy_distribution
-from ganzoo.errors import CheckpointError, ConfigError
+from ganzoo.errors import ConfigError
 from ganzoo.instantiation import make
 from ganzoo.models import Nets, default_z_dim
+from ganzoo.models.calls import takes_labels
 from ganzoo.models.fixed_generator import DataPlusNoise
-from ganzoo.objectives.base import GANObjective
 from ganzoo.objectives.encoder import CorrelationEncoder
+from ganzoo.objectives.objective import Objective
+from ganzoo.objectives.training import GANTraining
 
-OBJECTIVES_PACKAGE = "ganzoo.objectives."
 
-
-def objective_class(target: str) -> type[GANObjective]:
-    """The objective a config or checkpoint names; only ganzoo's objectives are ever imported from it."""
-    if not target.startswith(OBJECTIVES_PACKAGE):
-        raise CheckpointError(f"'{target}' is not a ganzoo objective; expected ganzoo.objectives.<name>.<Class>")
+def objective_class(target: str) -> type[Objective]:
+    """The objective class a config or checkpoint names: ganzoo's (ganzoo.objectives.<name>.<Class>) or any
+    importable subclass of `Objective`, such as a user's own (loss._target_=mypackage.losses.MyLoss)."""
     try:
         cls = get_class(target)
     except Exception as err:
-        raise ConfigError(f"cannot import objective '{target}': {err}") from err
-    if not (isinstance(cls, type) and issubclass(cls, GANObjective)):
-        raise ConfigError(f"'{target}' is not a GANObjective")
+        raise ConfigError(f"cannot import objective '{target}' ({err}); check loss._target_ and that its module "
+                          f"is importable (on PYTHONPATH)") from err
+    if not (isinstance(cls, type) and issubclass(cls, Objective)):
+        raise ConfigError(f"loss._target_ '{target}' is not an objective: subclass ganzoo.objectives.Objective")
     return cls
 
 
@@ -88,11 +88,14 @@ def fixed_generator(cfg: DictConfig, data_shape: Sequence[int], z_dim: int) -> D
     return DataPlusNoise(toy_distribution(cfg.data.name), seed=int(cfg.seed))
 
 
-def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announce: bool = True) -> GANObjective:
-    """The objective of `cfg` (a composed run config) for data of `data_shape`: (2,) points or (C, H, W) images.
-    `announce=False` keeps quiet about the norm switch (a checkpoint being loaded was told once already)."""
+def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_classes: int | None = None,
+                    announce: bool = True) -> GANTraining:
+    """The training module of `cfg` (a composed run config) for data of `data_shape`, (2,) points or (C, H, W)
+    images, with `num_classes` classes (None: unlabelled). `announce=False` keeps quiet about the norm switch (a
+    checkpoint being loaded was told once already)."""
     cfg = cfg if isinstance(cfg, DictConfig) else OmegaConf.create(cfg)
-    cls = objective_class(cfg.loss._target_)
+    objective_class(cfg.loss._target_)  # one line naming a wrong target, before anything is built
+    objective = make(cfg.loss)
     constraints = build_constraints(cfg.constraint)
     model = model_for_constraints(OmegaConf.to_container(cfg.model, resolve=True), constraints, announce)
     compile_with, channels_last = model.pop("compile", False), model.pop("channels_last", False)
@@ -108,22 +111,27 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], announ
         generator = fixed_generator(cfg, data_shape, z_dim)
     for constraint in constraints:
         critic = constraint.wrap_critic(critic)
+    check_labels(generator, critic, num_classes)
+    memory_format = torch.preserve_format
+    if channels_last and len(data_shape) == 3:  # before the average is copied, so that it is laid out the same
+        memory_format = torch.channels_last
+        generator.to(memory_format=memory_format)
+        critic.to(memory_format=memory_format)
     optimizers = {name: make(cfg.optim[name]) for name in ("critic", "generator")}
-    settings = {k: v for k, v in OmegaConf.to_container(cfg.loss, resolve=True).items() if k != "_target_"}
-    module = cls(Nets(generator, critic), constraints, optimizers, data_shape, z_dim, seed=int(cfg.seed),
-                 encoder=encoder, **settings)
-    module.sample_batch_norm = sample_batch_norm
-    if ema.get("ema"):  # before channels_last and compile, so that the average is laid out as the generator
-        module.keep_average(ema.get("ema_decay", 0.999), ema.get("ema_start", 0))
-    if channels_last and len(data_shape) == 3:
-        module.memory_format = torch.channels_last
-        module.generator.to(memory_format=torch.channels_last)
-        if module.generator_ema is not None:
-            module.generator_ema.to(memory_format=torch.channels_last)
-        module.critic.to(memory_format=torch.channels_last)
+    average = {"decay": ema.get("ema_decay", 0.999), "start": ema.get("ema_start", 0)} if ema.get("ema") else None
+    module = GANTraining(objective, Nets(generator, critic), constraints, optimizers, data_shape, z_dim,
+                         seed=int(cfg.seed), num_classes=num_classes, encoder=encoder, ema=average,
+                         sample_batch_norm=sample_batch_norm, memory_format=memory_format)
     if compile_with:
         backend = "inductor" if compile_with is True else str(compile_with)
         module.generator.compile(backend=backend)
         if not any(c.differentiates_critic for c in constraints):
             module.critic.compile(backend=backend)
     return module
+
+
+def check_labels(generator, critic, num_classes: int | None) -> None:
+    """A net that takes labels needs data that has them."""
+    if num_classes is None and (takes_labels(generator) or takes_labels(critic)):
+        raise ConfigError("the model's nets take class labels but this data has none; choose labelled data "
+                          "(data=digits, mnist, cifar10, gaussians8, a folder of class folders) or another model")

@@ -11,21 +11,20 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ganzoo.objectives.base import GANObjective
+from ganzoo.objectives.objective import Objective, Scores
 
 
-class GAN(GANObjective):
-    def __init__(self, *args, generator: str = "nonsaturating", **kwargs):
-        super().__init__(*args, **kwargs)
+class GAN(Objective):
+    def __init__(self, generator: str = "nonsaturating", **loop):
+        super().__init__(**loop)
         self.generator_form = generator  # nonsaturating | minimax, checked with the config (ganzoo/schema.py)
 
-    def critic_loss(self, real, fake, z):
-        f_real, f_fake = self.critic_score(real), self.critic_score(fake)
-        loss = F.softplus(-f_real).mean() + F.softplus(f_fake).mean()
-        return loss, {"train/d_real": torch.sigmoid(f_real).mean().detach(), "train/d_fake": torch.sigmoid(f_fake).mean().detach()}
+    def critic_loss(self, s: Scores):
+        loss = F.softplus(-s.f_real).mean() + F.softplus(s.f_fake).mean()
+        d_real, d_fake = torch.sigmoid(s.f_real).mean().detach(), torch.sigmoid(s.f_fake).mean().detach()
+        return loss, {"train/d_real": d_real, "train/d_fake": d_fake}
 
-    def generator_loss(self, fake, z):
-        f_fake = self.critic_score(fake)
+    def generator_loss(self, s: Scores):
         if self.generator_form == "nonsaturating":
-            return F.softplus(-f_fake).mean(), {}
-        return -F.softplus(f_fake).mean(), {}
+            return F.softplus(-s.f_fake).mean(), {}
+        return -F.softplus(s.f_fake).mean(), {}

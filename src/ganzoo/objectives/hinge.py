@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from ganzoo.objectives.base import GANObjective
+from ganzoo.objectives.objective import Objective, Scores
 
 
-class Hinge(GANObjective):
-    def critic_loss(self, real, fake, z):
-        f_real, f_fake = self.critic_score(real), self.critic_score(fake)
-        loss = F.relu(1 - f_real).mean() + F.relu(1 + f_fake).mean()
-        return loss, {"train/f_real": f_real.mean().detach(), "train/f_fake": f_fake.mean().detach()}
+class Hinge(Objective):
+    def critic_loss(self, s: Scores):
+        loss = F.relu(1 - s.f_real).mean() + F.relu(1 + s.f_fake).mean()
+        return loss, {"train/f_real": s.f_real.mean().detach(), "train/f_fake": s.f_fake.mean().detach()}
 
-    def generator_loss(self, fake, z):
-        return -self.critic_score(fake).mean(), {}
+    def generator_loss(self, s: Scores):
+        return -s.f_fake.mean(), {}

@@ -10,18 +10,17 @@ divergence. Adam with beta1 0.5, as in the released code; 2e-4 is DCGAN's rate.
 
 from __future__ import annotations
 
-from ganzoo.objectives.base import GANObjective
+from ganzoo.objectives.objective import Objective, Scores
 
 
-class LSGAN(GANObjective):
-    def __init__(self, *args, a: float = 0.0, b: float = 1.0, c: float = 1.0, **kwargs):
-        super().__init__(*args, **kwargs)
+class LSGAN(Objective):
+    def __init__(self, a: float = 0.0, b: float = 1.0, c: float = 1.0, **loop):
+        super().__init__(**loop)
         self.a, self.b, self.c = float(a), float(b), float(c)
 
-    def critic_loss(self, real, fake, z):
-        f_real, f_fake = self.critic_score(real), self.critic_score(fake)
-        loss = 0.5 * ((f_real - self.b) ** 2).mean() + 0.5 * ((f_fake - self.a) ** 2).mean()
-        return loss, {"train/f_real": f_real.mean().detach(), "train/f_fake": f_fake.mean().detach()}
+    def critic_loss(self, s: Scores):
+        loss = 0.5 * ((s.f_real - self.b) ** 2).mean() + 0.5 * ((s.f_fake - self.a) ** 2).mean()
+        return loss, {"train/f_real": s.f_real.mean().detach(), "train/f_fake": s.f_fake.mean().detach()}
 
-    def generator_loss(self, fake, z):
-        return 0.5 * ((self.critic_score(fake) - self.c) ** 2).mean(), {}
+    def generator_loss(self, s: Scores):
+        return 0.5 * ((s.f_fake - self.c) ** 2).mean(), {}

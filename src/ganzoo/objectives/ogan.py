@@ -17,14 +17,14 @@ Paper defaults: RMSProp(1e-4, alpha 0.99), batch 64, z_dim 128.
 
 from __future__ import annotations
 
-from ganzoo.objectives.base import GANObjective
+from ganzoo.objectives.objective import Objective, Scores
 
 
-class OGAN(GANObjective):
-    def critic_loss(self, real, fake, z):
-        t1 = self.critic_score(real) - self.critic_score(fake)
-        qp = 0.25 * t1**2 / ((real - fake) ** 2).flatten(1).mean(1)
+class OGAN(Objective):
+    def critic_loss(self, s: Scores):
+        t1 = s.f_real - s.f_fake
+        qp = 0.25 * t1**2 / ((s.real - s.fake) ** 2).flatten(1).mean(1)
         return (t1 + qp).mean(), {"train/w_estimate": -t1.mean().detach()}
 
-    def generator_loss(self, fake, z):
-        return self.critic_score(fake).mean(), {}
+    def generator_loss(self, s: Scores):
+        return s.f_fake.mean(), {}

@@ -11,13 +11,13 @@ built (constraints/clip.py), so that its first gradient, like the reference's, i
 
 from __future__ import annotations
 
-from ganzoo.objectives.base import GANObjective
+from ganzoo.objectives.objective import Objective, Scores
 
 
-class WGAN(GANObjective):
-    def critic_loss(self, real, fake, z):
-        w_estimate = self.critic_score(real).mean() - self.critic_score(fake).mean()
+class WGAN(Objective):
+    def critic_loss(self, s: Scores):
+        w_estimate = s.f_real.mean() - s.f_fake.mean()
         return -w_estimate, {"train/w_estimate": w_estimate.detach()}
 
-    def generator_loss(self, fake, z):
-        return -self.critic_score(fake).mean(), {}
+    def generator_loss(self, s: Scores):
+        return -s.f_fake.mean(), {}

@@ -1,0 +1,32 @@
+"""The one place where the nets are called: `generate(generator, z, y)` and `score(critic, x, y)`.
+
+Training, penalties, the encoder, sampling and plots all ask these two, so that a net's calling convention (a
+label beside the input, several critic outputs) is decided here and nowhere else. A net that takes labels says
+so with a class attribute `takes_labels = True` and is called `net(input, y)`; every other net is called
+`net(input)` and never sees a label, so labelled data change nothing for it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+
+class CriticOutput(NamedTuple):
+    score: torch.Tensor  # (N,) one score per sample: the mean of the outputs (O-GAN's T = avg E(x))
+    outputs: torch.Tensor  # (N, k) the critic's k outputs (k = 1, or z_dim when the critic is also an encoder)
+
+
+def takes_labels(net: nn.Module) -> bool:
+    return bool(getattr(net, "takes_labels", False))
+
+
+def generate(generator: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    return generator(z, y) if takes_labels(generator) else generator(z)
+
+
+def score(critic: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> CriticOutput:
+    outputs = (critic(x, y) if takes_labels(critic) else critic(x)).flatten(1)
+    return CriticOutput(outputs.mean(1), outputs)

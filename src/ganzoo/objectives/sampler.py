@@ -1,0 +1,112 @@
+"""What draws from a trained model: samples (from the generator's average under model.ema), in either batch-norm
+mode, and, when the critic is also an encoder (encoder=ogan), encodings, reconstructions and interpolations.
+
+A mixin of the training module (objectives/training.py), so that a checkpoint holds the average beside the nets
+it averages; its settings come through `init_sampling`, called by that module's constructor.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from ganzoo.models.calls import generate, score
+from ganzoo.objectives.ema import averaged_copy
+from ganzoo.objectives.encoder import standardize
+from ganzoo.shapes import is_image_shape
+
+BATCH_NORM_MODES = ("batch", "running")
+
+
+@contextmanager
+def batch_statistics(net: nn.Module):
+    """Within: every batch norm layer of `net` normalizes with the statistics of the batch it is given and
+    leaves its running averages untouched, so that sampling changes nothing a checkpoint holds."""
+    layers = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [(m.training, m.track_running_stats) for m in layers]
+    for m in layers:
+        m.training, m.track_running_stats = True, False  # batch statistics; running buffers neither read nor written
+    try:
+        yield
+    finally:
+        for m, (training, tracked) in zip(layers, saved):
+            m.training, m.track_running_stats = training, tracked
+
+
+class Sampler:
+    generator: nn.Module
+    critic: nn.Module
+    z_dim: int
+    data_shape: tuple[int, ...]
+
+    def init_sampling(self, ema: dict | None, sample_batch_norm: str) -> None:
+        """`ema`: {decay, start} to keep an exponential moving average of the generator (objectives/ema.py),
+        which `sample` then draws from; `sample_batch_norm`: "batch", the statistics of the batch being drawn,
+        as the WGAN and WGAN-GP code generate (it never calls eval(); tflib's batch norm always uses the
+        batch's), or "running": eval mode."""
+        self.generator_ema = averaged_copy(self.generator) if ema else None
+        self.ema_decay, self.ema_start = (float(ema["decay"]), int(ema["start"])) if ema else (0.999, 0)
+        self.sample_batch_norm = sample_batch_norm
+        self.trained_steps = 0  # generator iterations behind a loaded checkpoint's weights
+        self.run_config = None  # the config a loaded checkpoint was trained with
+
+    def loaded(self, state_dict: dict, trained_steps: int, run_config) -> None:
+        """Take a checkpoint's weights, and remember its step and config (checkpoint.load)."""
+        self.load_state_dict(state_dict)
+        self.trained_steps, self.run_config = int(trained_steps), run_config
+
+    @property
+    def encodes(self) -> bool:
+        """True when the critic is also an encoder (encoder=ogan): `encode`, `reconstruct`, `interpolate`."""
+        return self.encoder is not None
+
+    @property
+    def draws_images(self) -> bool:
+        return is_image_shape(self.data_shape)
+
+    @torch.no_grad()
+    def sample(self, n: int, z: torch.Tensor | None = None, seed: int | None = None, batch_size: int = 500,
+               raw: bool = False, batch_norm: str | None = None) -> torch.Tensor:
+        """n samples (float32) from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2).
+        With `seed`, z comes from its own generator and the global random state (training's) is left alone.
+        Under model.ema the averaged generator draws them, the trained one with `raw=True`. Batch norm uses the
+        statistics of each chunk of `batch_size` z (`batch_norm="batch"`) or its running averages ("running");
+        None: the run's model.sample_batch_norm."""
+        if z is None and seed is not None:
+            z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed))
+        z = torch.randn(n, self.z_dim) if z is None else z
+        z = z.to(self.device, self.dtype)  # the nets' dtype: float64 or bf16 under trainer.precision=64/bf16-true
+        generator = self.generator if raw or self.generator_ema is None else self.generator_ema
+        was_training = generator.training
+        generator.eval()
+        try:
+            if (batch_norm or self.sample_batch_norm) == "batch":
+                with batch_statistics(generator):
+                    return torch.cat([generate(generator, chunk) for chunk in z.split(batch_size)]).float()
+            return torch.cat([generate(generator, chunk) for chunk in z.split(batch_size)]).float()
+        finally:
+            generator.train(was_training)
+
+    # ----- the encoder (encoder=ogan) -------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Standardized codes E(x), one row per image in [-1, 1]."""
+        was_training = self.critic.training
+        self.critic.eval()
+        try:
+            return standardize(score(self.critic, x.to(self.device, self.dtype)).outputs.float())
+        finally:
+            self.critic.train(was_training)
+
+    def reconstruct(self, x: torch.Tensor, **options) -> torch.Tensor:
+        """G(s E(x)), s = encoder.reconstruction_scale: the article's reconstruction."""
+        return self.sample(len(x), z=self.encoder.reconstruction_scale * self.encode(x), **options)
+
+    def interpolate(self, a: torch.Tensor, b: torch.Tensor, points: int = 8, **options) -> torch.Tensor:
+        """For each pair (a_i, b_i), `points` images along the line between their codes: (len(a) * points, C, H, W)."""
+        code_a, code_b = self.encode(a), self.encode(b)
+        t = torch.linspace(0, 1, points, device=code_a.device).view(1, points, 1)
+        codes = (1 - t) * code_a[:, None] + t * code_b[:, None]
+        return self.sample(len(a) * points, z=self.encoder.reconstruction_scale * codes.flatten(0, 1), **options)
