@@ -56,9 +56,9 @@ def test_mixed_precision_trains_with_the_penalty(precision, run_dir, monkeypatch
     scales = []
     original = Score.input_gradient
 
-    def spy(self, x):
+    def spy(self, x, y=None):
         scales.append(self.loss_scale)
-        return original(self, x)
+        return original(self, x, y)
 
     monkeypatch.setattr(Score, "input_gradient", spy)
     cfg = tiny(["loss=wgan_gp", "trainer=cpu", f"trainer.precision={precision}", "steps=3", "logger=none",

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import ganzoo
+from ganzoo.checkpoint import FORMAT
 from ganzoo.errors import ConfigError
 from helpers import cli, tiny, wandb_run
 
@@ -114,8 +115,10 @@ FORMAT_1 = Path(__file__).parent / "data"
 @pytest.mark.parametrize("name, objective, constraints", [
     ("format1_toy_wgan_gp_noise.ckpt", "WGANGP", ["GradientPenalty", "InstanceNoise"]),
     ("format1_digits_wgan_gp_dcgan.ckpt", "WGANGP", ["GradientPenalty"]),
+    ("format2_toy_hinge_spectral_norm.ckpt", "Hinge", ["SpectralNorm"]),
+    ("format2_digits_ogan_dcgan_ema.ckpt", "OGAN", []),
 ])
-def test_a_checkpoint_of_format_1_still_loads_with_its_weights(name, objective, constraints):
+def test_a_checkpoint_of_format_1_or_2_still_loads_with_its_weights(name, objective, constraints):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no second norm-switch warning, nothing deprecated
         module = ganzoo.load(FORMAT_1 / name)
@@ -133,7 +136,16 @@ def test_a_run_of_format_1_resumes_and_goes_on(tmp_path):
     summary = ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=4", "callbacks.toy_figures.n=100",
                                            "callbacks.last_checkpoint.enable_version_counter=false"]))
     assert summary["steps"] == 4 and Path(summary["run_dir"]) == tmp_path
-    assert torch.load(ckpt, weights_only=True)["ganzoo"]["format"] == 2
+    assert torch.load(ckpt, weights_only=True)["ganzoo"]["format"] == FORMAT  # rewritten in today's format
+
+
+def test_a_run_of_format_2_resumes_and_goes_on(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+    ckpt = tmp_path / "checkpoints" / "last.ckpt"
+    shutil.copy(FORMAT_1 / "format2_digits_ogan_dcgan_ema.ckpt", ckpt)
+    summary = ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=3", "callbacks.digit_figures.n=100"]))
+    saved = torch.load(ckpt, weights_only=True)
+    assert summary["steps"] == 3 and saved["global_step"] == 3 and saved["ganzoo"]["num_classes"] == 10
 
 
 def test_a_sweep_cannot_resume_one_checkpoint(tmp_path):
