@@ -61,7 +61,7 @@ def fit(module: L.LightningModule, datamodule: L.LightningDataModule, steps: int
 
 def build(cfg):
     datamodule = build_datamodule(cfg)
-    return build_objective(cfg, datamodule.shape), datamodule
+    return build_objective(cfg, datamodule.shape, datamodule.num_classes), datamodule
 
 
 def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -91,27 +91,30 @@ def sample(args: list[str], monkeypatch, capsys):
 
 
 # ----- datasets in their real on-disk formats ----------------------------------------------------------------
-def write_idx(root: Path, images: np.ndarray, folder: str = "MNIST") -> Path:
+def write_idx(root: Path, images: np.ndarray, folder: str = "MNIST", labels: list[int] | None = None) -> Path:
     """MNIST / Fashion-MNIST: uncompressed idx files in root/<folder>/raw, as torchvision leaves them (the test
-    split holds the first image)."""
+    split holds the first image); labels 0 unless given."""
     raw = root / folder / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    for split, part in (("train", images), ("t10k", images[:1])):
+    labels = bytes(labels or [0] * len(images))
+    for split, part, classes in (("train", images, labels), ("t10k", images[:1], labels[:1])):
         n, h, w = part.shape
         (raw / f"{split}-images-idx3-ubyte").write_bytes(struct.pack(">iiii", 0x803, n, h, w) + part.astype(np.uint8).tobytes())
-        (raw / f"{split}-labels-idx1-ubyte").write_bytes(struct.pack(">ii", 0x801, n) + bytes(n))
+        (raw / f"{split}-labels-idx1-ubyte").write_bytes(struct.pack(">ii", 0x801, n) + classes)
     return root
 
 
-def write_cifar10(root: Path, images: np.ndarray) -> Path:
+def write_cifar10(root: Path, images: np.ndarray, labels: list[int] | None = None) -> Path:
     """CIFAR-10 python version: five pickled batches of (n, 3072) rows (channel-major) and batches.meta.
-    `images` is (N, 32, 32, 3) uint8, split over the five batches."""
+    `images` is (N, 32, 32, 3) uint8, split over the five batches; labels 0 unless given."""
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True, exist_ok=True)
-    for i, part in enumerate(np.array_split(images, 5), start=1):
-        rows = part.transpose(0, 3, 1, 2).reshape(len(part), -1)
+    parts = np.array_split(np.arange(len(images)), 5)
+    labels = labels or [0] * len(images)
+    for i, rows_of in enumerate(parts, start=1):
+        rows = images[rows_of].transpose(0, 3, 1, 2).reshape(len(rows_of), -1)
         with open(folder / f"data_batch_{i}", "wb") as f:
-            pickle.dump({"data": rows, "labels": [0] * len(part)}, f)
+            pickle.dump({"data": rows, "labels": [labels[j] for j in rows_of]}, f)
     with open(folder / "test_batch", "wb") as f:
         pickle.dump({"data": images[:1].transpose(0, 3, 1, 2).reshape(1, -1), "labels": [0]}, f)
     with open(folder / "batches.meta", "wb") as f:

@@ -242,3 +242,66 @@ def test_every_data_option_streams_batches_through_both_interfaces(tmp_path, nam
     streamed = [b.x for b in islice(dm.batches(torch.Generator().manual_seed(0)), 3)]
     for batch in (loaded, *streamed):
         assert tuple(batch.shape) == (4, *dm.shape) and batch.dtype == torch.float32
+
+
+# ----- labels ---------------------------------------------------------------------------------------------------
+def labelled_pairs(dm, batches: int = 3) -> list[tuple[torch.Tensor, int]]:
+    """(image, label) pairs of the first batches of the training stream."""
+    stream = iter(dm.train_dataloader())
+    return [(x, int(y)) for _ in range(batches) for batch in [next(stream)] for x, y in zip(batch.x, batch.y)]
+
+
+def test_mnist_and_cifar10_batches_carry_each_images_class(tmp_path):
+    labels = [3, 1, 4, 1, 5, 9, 2, 6]
+    pixels = np.arange(8, dtype=np.uint8)[:, None, None].repeat(28, 1).repeat(28, 2) * 30  # image i: value 30 i
+    write_idx(tmp_path / "m", pixels, labels=labels)
+    mnist = datamodule("mnist", tmp_path / "m", "data.image_size=28", "data.batch_size=4")
+    mnist.setup("fit")
+    assert mnist.num_classes == 10
+    for x, y in labelled_pairs(mnist):
+        assert y == labels[round(float((x[0, 0, 0] + 1) * 127.5)) // 30]
+    colours = np.arange(10, dtype=np.uint8)[:, None, None, None].repeat(32, 1).repeat(32, 2).repeat(3, 3) * 20
+    write_cifar10(tmp_path / "c", colours, labels=[9 - i for i in range(10)])
+    cifar = datamodule("cifar10", tmp_path / "c", "data.batch_size=5")
+    cifar.setup("fit")
+    for x, y in labelled_pairs(cifar):
+        assert y == 9 - round(float((x[0, 0, 0] + 1) * 127.5)) // 20
+
+
+def test_digits_batches_carry_the_bundled_classes():
+    from sklearn.datasets import load_digits
+
+    dm = build_datamodule(ganzoo.compose(["data=digits", "data.image_size=8", "data.batch_size=16"]))
+    dm.setup("fit")
+    assert dm.num_classes == 10 and torch.equal(dm.labels, torch.from_numpy(load_digits().target).long())
+    batch = next(iter(dm.train_dataloader()))
+    index = [int(torch.nonzero((dm.images == ((x + 1) * 127.5).round().to(torch.uint8)).flatten(1).all(1))[0]) for x in batch.x]
+    assert batch.y.tolist() == dm.labels[index].tolist()
+
+
+def test_a_folder_of_class_folders_is_labelled_by_folder_and_a_flat_folder_is_not(tmp_path):
+    from PIL import Image
+
+    for name, value in (("cat", 0), ("dog", 255)):
+        (tmp_path / "classes" / name).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(np.full((8, 8, 3), value, np.uint8)).save(tmp_path / "classes" / name / f"{i}.png")
+    dm = datamodule("folder", tmp_path / "classes", "data.image_size=8", "data.batch_size=6", "data.num_workers=0")
+    dm.setup("fit")
+    assert dm.num_classes == 2
+    for x, y in labelled_pairs(dm, 2):
+        assert y == (1 if x.mean() > 0 else 0)  # cat (black) 0, dog (white) 1: sorted folder names
+    write_folder(tmp_path / "flat", random_images(4, 8, 8), corrupt=1)  # one file at the top: not one class per folder
+    flat = datamodule("folder", tmp_path / "flat", "data.image_size=8", "data.batch_size=2", "data.num_workers=0")
+    flat.setup("fit")
+    assert flat.num_classes is None and next(iter(flat.train_dataloader())).y is None
+
+
+def test_toy_batches_carry_the_mode_each_point_was_drawn_from():
+    dm = build_datamodule(ganzoo.compose(["data=gaussians25", "data.batch_size=64"]))
+    batch = next(iter(dm.train_dataloader()))
+    centers, std = dm.modes()
+    assert dm.num_classes == 25 and len(set(batch.y.tolist())) > 5
+    assert ((batch.x - centers[batch.y]).norm(dim=1) < 6 * std).all()
+    swissroll = build_datamodule(ganzoo.compose(["data=swissroll"]))
+    assert swissroll.num_classes is None and next(iter(swissroll.train_dataloader())).y is None

@@ -50,9 +50,31 @@ def config_dir() -> Path:
     raise ConfigError(f"ganzoo's configs are missing (looked in {here / 'conf'}); reinstall with pip install -e .")
 
 
-def options(group: str) -> list[str]:
-    """The choices of one config group, e.g. options('loss') -> ['gan', 'wgan', 'wgan_gp']."""
-    return sorted(p.stem for p in (config_dir() / group).glob("*.yaml"))
+def options(group: str, search_path: Sequence[Path] = ()) -> list[str]:
+    """The choices of one config group, e.g. options('loss') -> ['gan', 'wgan', 'wgan_gp'], with those of a user's
+    own config folders on Hydra's search path (`hydra.searchpath=[file://...]`)."""
+    return sorted({p.stem for folder in (config_dir(), *search_path) for p in (Path(folder) / group).glob("*.yaml")})
+
+
+def search_path(overrides: Sequence[str]) -> list[Path]:
+    """The folders a `hydra.searchpath=[file://a,pkg://b]` override adds to Hydra's search path."""
+    from importlib.util import find_spec
+
+    folders = []
+    for override in overrides:
+        key, _, value = override.lstrip("+~").partition("=")
+        if key != "hydra.searchpath":
+            continue
+        for entry in value.strip("[]").split(","):
+            scheme, _, location = entry.strip().strip("'\"").partition("://")
+            if scheme == "file":
+                folders.append(Path(location))
+            elif scheme == "pkg":
+                package, _, sub = location.partition("/")
+                spec = find_spec(package)
+                if spec is not None and spec.submodule_search_locations:
+                    folders.append(Path(list(spec.submodule_search_locations)[0]) / sub)
+    return folders
 
 
 def compose(overrides: Sequence[str] = (), config_name: str = "train") -> DictConfig:
@@ -79,6 +101,7 @@ def compose(overrides: Sequence[str] = (), config_name: str = "train") -> DictCo
 def check_group_choices(overrides: Sequence[str]) -> None:
     """Reject `group=option` overrides whose option has no config file (listing what is available), and keys that
     have moved (naming where they are now)."""
+    folders = search_path(overrides)
     for override in overrides:
         key, sep, value = override.lstrip("+~").partition("=")
         if key in MOVED_KEYS:
@@ -86,8 +109,9 @@ def check_group_choices(overrides: Sequence[str]) -> None:
             raise ConfigError(f"{key} is now {new} ({why}); e.g. {new}={value}")
         if not sep or key not in GROUPS or "," in value or value.startswith(("[", "choice(", "range(")):
             continue
-        if value not in options(key):
-            raise ConfigError(f"unknown {key} '{value}': choose one of {', '.join(options(key))} (e.g. {key}={options(key)[0]})")
+        choices = options(key, folders)
+        if value not in choices:
+            raise ConfigError(f"unknown {key} '{value}': choose one of {', '.join(choices)} (e.g. {key}={choices[0]})")
         if key == "hparams_search":
             check_sweeper_installed()
 
