@@ -93,3 +93,14 @@ def test_wgan_with_the_penalty_keeps_wgans_own_settings_as_documented():
     assert cfg.constraint.gp.weight == 10  # the toy recipe (lambda 0.1) belongs to loss=wgan_gp
     assert ganzoo.compose(["loss=wgan", "constraint=gp", "data=digits"]).loss.critic_warmup is not None
     assert ganzoo.compose(["loss=wgan_gp", "data=gaussians8"]).constraint.gp.weight == 0.1
+
+
+def test_the_runtime_keys_live_in_their_own_node_and_their_old_model_spelling_says_where():
+    from ganzoo.config import compose
+    from ganzoo.errors import ConfigError
+
+    for model in ("mlp", "dcgan", "resnet", "gan_cifar"):
+        cfg = compose([f"model={model}"])
+        assert not {"compile", "channels_last", "ema", "sample_batch_norm"} & set(cfg.model) and cfg.runtime.ema is False
+    with pytest.raises(ConfigError, match=r"model.ema is now runtime.ema .*e.g. runtime.ema=true"):
+        compose(["model.ema=true"])

@@ -1,4 +1,4 @@
-"""model.ema: an exponential moving average of the generator, equal to its formula, used for sampling by
+"""runtime.ema: an exponential moving average of the generator, equal to its formula, used for sampling by
 default, kept in checkpoints."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class GeneratorHistory(L.Callback):
 
 @pytest.mark.parametrize("start", [0, 2])
 def test_the_average_equals_its_formula_after_3_updates(start):
-    module, datamodule = build(tiny(["loss=gan", "model.ema=true", "model.ema_decay=0.9", f"model.ema_start={start}"]))
+    module, datamodule = build(tiny(["loss=gan", "runtime.ema=true", "runtime.ema_decay=0.9", f"runtime.ema_start={start}"]))
     average = [p.detach().clone() for p in module.generator.parameters()]  # the copy made at build time
     history = GeneratorHistory()
     fit(module, datamodule, steps=3, callbacks=[history])
@@ -38,7 +38,7 @@ def test_the_average_equals_its_formula_after_3_updates(start):
 
 
 def test_sampling_draws_from_the_average_unless_told_raw():
-    module, datamodule = build(tiny(["loss=gan", "model.ema=true", "model.ema_decay=0.5"]))
+    module, datamodule = build(tiny(["loss=gan", "runtime.ema=true", "runtime.ema_decay=0.5"]))
     fit(module, datamodule, steps=2)
     z = torch.randn(5, module.z_dim)
     with torch.no_grad():
@@ -48,7 +48,7 @@ def test_sampling_draws_from_the_average_unless_told_raw():
 
 
 def test_the_sample_command_draws_from_the_average_and_raw_true_from_the_generator(tmp_path, monkeypatch, capsys):
-    ganzoo.train(tiny(["loss=gan", "model.ema=true", "model.ema_decay=0.5", "steps=2", "callbacks.every_n_steps=2",
+    ganzoo.train(tiny(["loss=gan", "runtime.ema=true", "runtime.ema_decay=0.5", "steps=2", "callbacks.every_n_steps=2",
                        "callbacks.toy_figures.n=100", "logger=none"], tmp_path / "run"))
     ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
     for raw in (False, True):

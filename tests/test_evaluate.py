@@ -27,7 +27,7 @@ def test_evaluate_a_checkpoint_against_its_training_data(run_dir, weights, tmp_p
     assert written == result
     assert set(written["figures"]) == {"fid", "is", "is_std", "kid", "kid_std"} and written["figures"]["fid"] > 0
     assert written["generated"]["images"] == 12 and written["generated"]["steps"] == 2
-    assert written["generated"]["batch_norm"] == "batch"  # the run's model.sample_batch_norm
+    assert written["generated"]["batch_norm"] == "batch"  # the run's runtime.sample_batch_norm
     assert written["reference"]["data"] == "DigitsDataModule" and written["reference"]["images"] == 12
     assert written["settings"]["inception_weights"] == str(weights) and written["settings"]["kid_subset_size"] == 12
     assert "fid" in capsys.readouterr().out

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from user_extensions import Relativistic
 
 import ganzoo
 from ganzoo.batch import Batch
@@ -19,7 +20,6 @@ from ganzoo.draws import Draws
 from ganzoo.errors import ConfigError
 from ganzoo.objectives import Scores
 from helpers import TINY_DCGAN, TINY_TOY, build, cli, fit, tiny
-from user_extensions import Relativistic
 
 TESTS = Path(__file__).parent
 USER_PATH = {"PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}

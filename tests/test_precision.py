@@ -80,7 +80,7 @@ def test_mixed_precision_trains_with_the_penalty(precision, run_dir, monkeypatch
 @pytest.mark.parametrize("loss", ["wgan_gp", "wgan"])
 def test_compile_trains_and_leaves_a_differentiated_critic_eager(loss, run_dir):
     # aot_eager: torch.compile's capture and autograd without a C++ toolchain (inductor needs one; see README)
-    cfg = tiny([f"loss={loss}", "model.compile=aot_eager", "steps=2", "logger=none", "loss.critic_warmup=null",
+    cfg = tiny([f"loss={loss}", "runtime.compile=aot_eager", "steps=2", "logger=none", "loss.critic_warmup=null",
                 "callbacks.every_n_steps=2", "callbacks.toy_figures.n=100"], run_dir)
     summary = ganzoo.train(cfg)
     assert summary["steps"] == 2
@@ -92,7 +92,7 @@ def test_compile_trains_and_leaves_a_differentiated_critic_eager(loss, run_dir):
 
 
 def test_channels_last_trains_image_nets_in_nhwc(run_dir):
-    cfg = tiny([*TINY_DCGAN, "data=digits", "loss=wgan", "model.channels_last=true", "steps=2", "logger=none",
+    cfg = tiny([*TINY_DCGAN, "data=digits", "loss=wgan", "runtime.channels_last=true", "steps=2", "logger=none",
                 "loss.critic_warmup=null", "callbacks.every_n_steps=2"], run_dir)
     built = ganzoo.assemble.build_objective(cfg, (1, 16, 16))
     convs = [m.weight for m in built.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]

@@ -21,7 +21,7 @@ RUNS = {
     "toy wgan_gp with instance noise": ["loss=wgan_gp", "data=gaussians8", "constraint=[gp,instance_noise]",
                                         "constraint.instance_noise.sigma=0.1", "constraint.instance_noise.anneal_steps=8"],
     "digits wgan": ["loss=wgan", "data=digits", "model=dcgan"],
-    "toy gan with the generator's average": ["loss=gan", "data=gaussians8", "model.ema=true", "model.ema_decay=0.9"],
+    "toy gan with the generator's average": ["loss=gan", "data=gaussians8", "runtime.ema=true", "runtime.ema_decay=0.9"],
 }
 
 

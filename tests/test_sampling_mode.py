@@ -1,4 +1,4 @@
-"""Batch norm at sampling time (model.sample_batch_norm): the batch's own statistics by default, as the WGAN and
+"""Batch norm at sampling time (runtime.sample_batch_norm): the batch's own statistics by default, as the WGAN and
 WGAN-GP code generate, or the running averages; sampling never changes what a checkpoint holds."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def test_the_context_restores_each_layers_mode():
 
 
 def test_the_setting_reaches_the_module_and_the_sample_command(run_dir, tmp_path, monkeypatch, capsys):
-    ganzoo.train(tiny([*DIGITS, "model.sample_batch_norm=running", "steps=2", "callbacks.every_n_steps=2"], run_dir))
+    ganzoo.train(tiny([*DIGITS, "runtime.sample_batch_norm=running", "steps=2", "callbacks.every_n_steps=2"], run_dir))
     ckpt = run_dir / "checkpoints" / "last.ckpt"
     assert ganzoo.load(ckpt).sample_batch_norm == "running"
     for mode in ("running", "batch"):

@@ -2,7 +2,8 @@
 
 Beside Lightning's weights, optimizer states and step count, a checkpoint holds one `ganzoo` entry:
 
-    format        3 (2 lacks num_classes, 1 was written before 2026-12; both still load: see `stored_config`)
+    format        3 (2 lacks num_classes and kept the runtime keys in the model node, 1 was written before
+                  2026-12; both still load: see `stored_config`)
     objective     the objective class, for messages
     config        the run's config as composed, interpolations kept (so `steps=5000` on resume moves every
                   `${steps}`), stored once
@@ -31,6 +32,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from ganzoo.errors import CheckpointError, ConfigError
 from ganzoo.loggers import CSVLogger
 from ganzoo.objectives import GANTraining, build_objective
+from ganzoo.runtime import RUNTIME_KEYS
 
 FORMAT = 3
 
@@ -83,13 +85,24 @@ def from_format_1(config: dict) -> dict:
     return {**config, "constraint": nodes, "model": model}
 
 
+def from_format_2(config: dict) -> dict:
+    """A config written before the runtime node: its model's runtime keys moved there (build_objective takes
+    the training module's defaults for those it lacked)."""
+    if "runtime" in config:
+        return config
+    model = {k: v for k, v in config["model"].items() if k not in RUNTIME_KEYS}
+    runtime = {k: v for k, v in config["model"].items() if k in RUNTIME_KEYS}
+    return {**config, "model": model, "runtime": runtime}
+
+
 def stored_config(checkpoint: dict) -> tuple[DictConfig, tuple[int, ...], int | None]:
     """The run's config (interpolations kept), the shape of one sample and the data's number of classes."""
     state = checkpoint["ganzoo"]
     if int(state.get("format", 1)) >= 2:  # format 2 had no labels: its nets take none
-        return OmegaConf.create(state["config"]), tuple(state["data_shape"]), state.get("num_classes")
+        config = OmegaConf.create(from_format_2(state["config"]))
+        return config, tuple(state["data_shape"]), state.get("num_classes")
     hparams = checkpoint["hyper_parameters"]  # format 1 kept the resolved config there, and the shape
-    config = OmegaConf.create(from_format_1(state.get("config") or hparams["cfg"]))
+    config = OmegaConf.create(from_format_2(from_format_1(state.get("config") or hparams["cfg"])))
     return config, tuple(hparams["data_shape"]), None
 
 

@@ -12,6 +12,7 @@ from typing import Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.errors import ConfigError
+from ganzoo.runtime import RUNTIME_KEYS
 from ganzoo.schema import check as check_options
 
 GROUPS = ("data", "model", "loss", "constraint", "encoder", "trainer", "logger", "callbacks", "metrics", "hparams_search")
@@ -30,6 +31,7 @@ MOVED_KEYS = {
     "constraint.anneal_steps": ("constraint.instance_noise.anneal_steps", EACH_CONSTRAINT),
     "constraint.schedule": ("constraint.instance_noise.schedule", EACH_CONSTRAINT),
     "loss.correlation_weight": ("encoder.correlation_weight", "O-GAN's encoder works with any loss"),
+    **{f"model.{key}": (f"runtime.{key}", "one node for how any model runs") for key in RUNTIME_KEYS},
 }
 
 

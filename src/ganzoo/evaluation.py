@@ -38,7 +38,7 @@ def evaluate(cfg: DictConfig) -> dict:
     module = load(cfg.ckpt, map_location=cfg.device) if cfg.ckpt else None
     if module is not None and not module.draws_images:
         raise ConfigError("FID/IS/KID are for image models; a toy checkpoint's figures (val/w1, val/modes) are in summary.json")
-    if module is not None and cfg.get("batch_norm"):  # else the checkpoint's model.sample_batch_norm
+    if module is not None and cfg.get("batch_norm"):  # else the checkpoint's runtime.sample_batch_norm
         module.sample_batch_norm = cfg.batch_norm
     feature_module = make(settings.feature_extractor) if settings.feature_extractor else None
     channels = module.data_shape[0] if module is not None else None

@@ -123,7 +123,7 @@ def check_mode(module: GANTraining, mode: str, has_input: bool) -> None:
 def run(cfg: DictConfig) -> Path:
     torch.manual_seed(int(cfg.seed))
     module = load(cfg.ckpt, map_location=cfg.device)
-    # raw: the trained generator, not its average (model.ema); batch_norm: else the run's model.sample_batch_norm
+    # raw: the trained generator, not its average (runtime.ema); batch_norm: else the run's runtime.sample_batch_norm
     options = {"raw": bool(cfg.get("raw")), "batch_norm": cfg.get("batch_norm") or None}
     mode, folder = cfg.get("mode", "sample"), cfg.get("input")
     check_mode(module, mode, folder is not None)

@@ -44,7 +44,7 @@ class Constraint:
     # True when the term is computed per sample, so batch norm in the critic would break it.
     per_sample = False
     # True when the term differentiates the critic with respect to its input (double backward): the critic then
-    # stays eager under model.compile.
+    # stays eager under runtime.compile.
     differentiates_critic = False
     # A lazy penalty is computed on every `every`-th critic step only, and weighted by `every` (base.py, penalties).
     every = 1

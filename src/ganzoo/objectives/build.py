@@ -9,8 +9,8 @@ This is also where nets and constraints meet: a term computed per sample (the gr
 batch-norm critic, since batch norm mixes the samples of a batch (Gulrajani et al. 2017, section 4); such a critic
 gets layer norm instead.
 
-And where two settings of every model are applied, which say how the nets run, not what they are:
-`model.channels_last` (image nets and batches in NHWC, faster convolutions on recent GPUs) and `model.compile`
+And where the runtime node is applied, settings of every model that say how the nets run, not what they are:
+`runtime.channels_last` (image nets and batches in NHWC, faster convolutions on recent GPUs), `runtime.compile`
 (torch.compile; true for the default backend, inductor, or a backend's name). Compilation is in place
 (`Module.compile`), so checkpoints keep the same keys with it or without it. A critic that a constraint
 differentiates with respect to its input (the gradient penalty's double backward, which torch.compile does not
@@ -36,6 +36,9 @@ from ganzoo.models.fixed_generator import DataPlusNoise
 from ganzoo.objectives.encoder import CorrelationEncoder
 from ganzoo.objectives.objective import Objective
 from ganzoo.objectives.training import GANTraining
+
+# What a model of a checkpoint written before a runtime key existed ran with (format 2 and older may lack some).
+RUNTIME_OFF = {"compile": False, "channels_last": False, "sample_batch_norm": "batch", "ema": False}
 
 
 def objective_class(target: str) -> type[Objective]:
@@ -98,10 +101,8 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_cl
     objective = make(cfg.loss)
     constraints = build_constraints(cfg.constraint)
     model = model_for_constraints(OmegaConf.to_container(cfg.model, resolve=True), constraints, announce)
-    compile_with, channels_last = model.pop("compile", False), model.pop("channels_last", False)
-    sample_batch_norm = model.pop("sample_batch_norm", "batch")
     fixed = model.pop("fixed_generator", False)
-    ema = {key: model.pop(key) for key in ("ema", "ema_decay", "ema_start") if key in model}
+    runtime = {**RUNTIME_OFF, **OmegaConf.to_container(cfg.runtime, resolve=True)}
     z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
     encoder = build_encoder(cfg.get("encoder"), z_dim)
     generator, critic = make(
@@ -113,17 +114,17 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_cl
         critic = constraint.wrap_critic(critic)
     check_labels(generator, critic, num_classes)
     memory_format = torch.preserve_format
-    if channels_last and len(data_shape) == 3:  # before the average is copied, so that it is laid out the same
+    if runtime["channels_last"] and len(data_shape) == 3:  # before the average is copied, so that it is laid out the same
         memory_format = torch.channels_last
         generator.to(memory_format=memory_format)
         critic.to(memory_format=memory_format)
     optimizers = {name: make(cfg.optim[name]) for name in ("critic", "generator")}
-    average = {"decay": ema.get("ema_decay", 0.999), "start": ema.get("ema_start", 0)} if ema.get("ema") else None
+    average = {"decay": runtime["ema_decay"], "start": runtime["ema_start"]} if runtime["ema"] else None  # set with ema
     module = GANTraining(objective, Nets(generator, critic), constraints, optimizers, data_shape, z_dim,
                          seed=int(cfg.seed), num_classes=num_classes, encoder=encoder, ema=average,
-                         sample_batch_norm=sample_batch_norm, memory_format=memory_format)
-    if compile_with:
-        backend = "inductor" if compile_with is True else str(compile_with)
+                         sample_batch_norm=runtime["sample_batch_norm"], memory_format=memory_format)
+    if runtime["compile"]:
+        backend = "inductor" if runtime["compile"] is True else str(runtime["compile"])
         module.generator.compile(backend=backend)
         if not any(c.differentiates_critic for c in constraints):
             module.critic.compile(backend=backend)

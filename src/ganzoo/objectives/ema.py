@@ -1,4 +1,4 @@
-"""An exponential moving average of the generator's weights (model.ema=true).
+"""An exponential moving average of the generator's weights (runtime.ema=true).
 
 Averaging the generator's iterates gives better samples than its last iterate (Yazici et al. 2019, "The
 Unusual Effectiveness of Averaging in GAN Training", decay 0.999; ProGAN, StyleGAN and BigGAN sample from

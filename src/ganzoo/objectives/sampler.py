@@ -1,4 +1,4 @@
-"""What draws from a trained model: samples (from the generator's average under model.ema), in either batch-norm
+"""What draws from a trained model: samples (from the generator's average under runtime.ema), in either batch-norm
 mode, and, when the critic is also an encoder (encoder=ogan), encodings, reconstructions and interpolations.
 
 A mixin of the training module (objectives/training.py), so that a checkpoint holds the average beside the nets
@@ -71,9 +71,9 @@ class Sampler:
                raw: bool = False, batch_norm: str | None = None) -> torch.Tensor:
         """n samples (float32) from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2).
         With `seed`, z comes from its own generator and the global random state (training's) is left alone.
-        Under model.ema the averaged generator draws them, the trained one with `raw=True`. Batch norm uses the
+        Under runtime.ema the averaged generator draws them, the trained one with `raw=True`. Batch norm uses the
         statistics of each chunk of `batch_size` z (`batch_norm="batch"`) or its running averages ("running");
-        None: the run's model.sample_batch_norm."""
+        None: the run's runtime.sample_batch_norm."""
         if z is None and seed is not None:
             z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed))
         z = torch.randn(n, self.z_dim) if z is None else z

@@ -69,7 +69,7 @@ class GANTraining(Sampler, L.LightningModule):
         self.z_dim = int(z_dim)
         self.num_classes = num_classes  # classes of the data's labels; None: unlabelled
         self.encoder = encoder  # encoder=ogan: the critic has z_dim outputs and learns to encode
-        self.memory_format = memory_format  # torch.channels_last under model.channels_last
+        self.memory_format = memory_format  # torch.channels_last under runtime.channels_last
         seeded = torch.Generator().manual_seed(int(seed))
         self.register_buffer("fixed_z", torch.randn(N_FIXED, self.z_dim, generator=seeded))
         self.draws = Draws(seed)  # z, labels, penalty weights, noise: reseeded from (seed, step), a slice per rank
