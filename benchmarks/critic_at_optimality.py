@@ -57,7 +57,7 @@ def train_critic(data: str, overrides: list[str], steps: int, seed: int):
     cfg = ganzoo.compose([f"data={data}", "model.fixed_generator=true", f"seed={seed}", *overrides])
     torch.manual_seed(seed)
     datamodule = build_datamodule(cfg)
-    module = build_objective(cfg, datamodule.shape, announce=False)
+    module = build_objective(cfg, datamodule.shape, datamodule.num_classes, announce=False)
     history = EstimateHistory()
     trainer = L.Trainer(accelerator="cpu", max_steps=steps, max_epochs=-1, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, callbacks=[history],

@@ -74,7 +74,7 @@ def loader_rate(overrides: list[str], batches: int, workers: int | None, device:
         torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(batches):
-        batch = next(stream).to(device, non_blocking=True)
+        batch = next(stream).x.to(device, non_blocking=True)
     if device == "cuda":
         torch.cuda.synchronize()
     assert batch.shape[-1] == SIZE

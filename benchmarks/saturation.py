@@ -48,7 +48,7 @@ def run(form: str, seed: int, steps: int, width: int) -> list[tuple[float, float
                           f"model.generator_width={width}", f"model.critic_width={width}"])
     torch.manual_seed(seed)
     datamodule = build_datamodule(cfg)
-    module = build_objective(cfg, datamodule.shape)
+    module = build_objective(cfg, datamodule.shape, datamodule.num_classes)
     probe = GeneratorGradient()
     trainer = L.Trainer(accelerator="cpu", max_steps=steps, max_epochs=-1, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, callbacks=[probe],

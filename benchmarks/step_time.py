@@ -192,7 +192,7 @@ def fit_ganzoo(cfg: DictConfig, callbacks: Sequence[L.Callback] = ()) -> tuple[G
     validate(cfg)
     L.seed_everything(SEED, workers=True, verbose=False)
     datamodule = build_datamodule(cfg)
-    module = build_objective(cfg, datamodule.shape)
+    module = build_objective(cfg, datamodule.shape, datamodule.num_classes)
     initial = fingerprint(module.generator, module.critic)
     trainer = build_trainer(cfg, [*build_callbacks(cfg, datamodule), *callbacks])
     trainer.fit(module, datamodule=datamodule)
@@ -273,7 +273,8 @@ class PlainLoop:
         self.initial = fingerprint(self.generator, self.critic)
         self.opt_c = torch.optim.Adam(self.critic.parameters(), lr=LR, betas=BETAS)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=LR, betas=BETAS)
-        self.real_batches = datamodule.batches(torch.Generator().manual_seed(datamodule.seed))  # ganzoo's stream
+        stream = datamodule.batches(torch.Generator().manual_seed(datamodule.seed))  # ganzoo's stream
+        self.real_batches = (batch.x for batch in stream)  # the samples; a plain loop has no use for labels
         # z and e as ganzoo draws them (ganzoo/draws.py): one generator, reseeded from (seed, step) each iteration
         self.draws, self.step = torch.Generator(), 0
 
