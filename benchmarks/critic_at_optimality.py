@@ -1,5 +1,5 @@
 """The WGAN-GP paper's Figure 1: WGAN critics trained against a fixed "generator", the real data plus unit Gaussian
-noise (`model.fixed_generator=true`, gan_toy.py's FIXED_GENERATOR), with weight clipping and with the gradient
+noise (`model=fixed_generator`, gan_toy.py's FIXED_GENERATOR), with weight clipping and with the gradient
 penalty, at the toy recipes' settings (clip: RMSProp 5e-5, c = 0.01; penalty: Adam 1e-4 (0.5, 0.9), lambda 0.1;
 n_critic 5, batch 256, 3 hidden layers of 512).
 
@@ -54,7 +54,7 @@ class EstimateHistory(L.Callback):
 
 def train_critic(data: str, overrides: list[str], steps: int, seed: int):
     """A critic trained for `steps` iterations (5 critic steps each) against the data plus unit noise."""
-    cfg = ganzoo.compose([f"data={data}", "model.fixed_generator=true", f"seed={seed}", *overrides])
+    cfg = ganzoo.compose([f"data={data}", "model=fixed_generator", f"seed={seed}", *overrides])
     torch.manual_seed(seed)
     datamodule = build_datamodule(cfg)
     module = build_objective(cfg, datamodule.shape, datamodule.num_classes, announce=False)

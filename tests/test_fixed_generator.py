@@ -1,4 +1,4 @@
-"""model.fixed_generator: the "generator" is the real data plus unit Gaussian noise and never trains, as gan_toy.py's
+"""model=fixed_generator: the "generator" is the real data plus unit Gaussian noise and never trains, as gan_toy.py's
 FIXED_GENERATOR flag, the setting of the WGAN-GP paper's Figure 1 (critics trained to optimality)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from ganzoo.data.toy import toy_distribution
 from ganzoo.errors import ConfigError
 from helpers import build, fit, tiny
 
-FIXED = ["loss=wgan", "data=gaussians8", "model.fixed_generator=true"]
+FIXED = ["loss=wgan", "data=gaussians8", "model=fixed_generator"]
 
 
 def test_it_draws_the_data_plus_the_noise_z():
@@ -40,11 +40,18 @@ def test_only_the_critic_trains_and_the_run_still_counts_its_iterations():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["data=digits", "model=mlp"], "model.fixed_generator is for toy points"),
-        (["model.z_dim=8"], "model.fixed_generator adds z to the data and needs model.z_dim = 2"),
+        (["data=digits"], "model=fixed_generator is for toy points"),
+        (["model.z_dim=8"], "model=fixed_generator adds z to the data and needs model.z_dim = 2"),
     ],
 )
 def test_settings_it_cannot_take_are_refused_in_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message) as error:
         build(tiny([*FIXED, *overrides]))
     assert "\n" not in str(error.value)
+
+
+def test_the_old_flag_says_where_the_fixed_generator_is_now():
+    import ganzoo
+
+    with pytest.raises(ConfigError, match="model.fixed_generator is now model=fixed_generator .*e.g. model=fixed_generator$"):
+        ganzoo.compose(["model.fixed_generator=true"])

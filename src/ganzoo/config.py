@@ -32,6 +32,7 @@ MOVED_KEYS = {
     "constraint.schedule": ("constraint.instance_noise.schedule", EACH_CONSTRAINT),
     "loss.correlation_weight": ("encoder.correlation_weight", "O-GAN's encoder works with any loss"),
     **{f"model.{key}": (f"runtime.{key}", "one node for how any model runs") for key in RUNTIME_KEYS},
+    "model.fixed_generator": ("model=fixed_generator", "a model of its own, with model=mlp's critic"),
 }
 
 
@@ -108,7 +109,8 @@ def check_group_choices(overrides: Sequence[str]) -> None:
         key, sep, value = override.lstrip("+~").partition("=")
         if key in MOVED_KEYS:
             new, why = MOVED_KEYS[key]
-            raise ConfigError(f"{key} is now {new} ({why}); e.g. {new}={value}")
+            example = new if "=" in new else f"{new}={value}"
+            raise ConfigError(f"{key} is now {new} ({why}); e.g. {example}")
         if not sep or key not in GROUPS or "," in value or value.startswith(("[", "choice(", "range(")):
             continue
         choices = options(key, folders)

@@ -112,7 +112,8 @@ OPTIONS: dict[str, Rule] = {
     "model.extra_layers": Int(0, low=0),
     "model.mlp_generator_layers": Int(4, low=1),
     "model.mlp_generator_output": Choice("tanh", "linear"),
-    "model.fixed_generator": BOOL,
+    "model.data": Choice("gaussians8", "gaussians25", "swissroll", nullable=True),  # model=fixed_generator: data.name
+    "model.seed": Int(0, low=0, high=2**32 - 1),
     # how any model runs and is sampled (the runtime node)
     "runtime.compile": Rule("compile", "true"),
     "runtime.channels_last": BOOL,

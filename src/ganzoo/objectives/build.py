@@ -27,12 +27,10 @@ from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.constraints import Constraint, build_constraints
-from ganzoo.data.toy import toy_distribution
 from ganzoo.errors import ConfigError
 from ganzoo.instantiation import make
 from ganzoo.models import Nets, default_z_dim
 from ganzoo.models.calls import takes_labels
-from ganzoo.models.fixed_generator import DataPlusNoise
 from ganzoo.objectives.encoder import CorrelationEncoder
 from ganzoo.objectives.objective import Objective
 from ganzoo.objectives.training import GANTraining
@@ -80,17 +78,6 @@ def build_encoder(node: Mapping | None, z_dim: int) -> CorrelationEncoder | None
     return make(node)
 
 
-def fixed_generator(cfg: DictConfig, data_shape: Sequence[int], z_dim: int) -> DataPlusNoise:
-    """model.fixed_generator: the data plus the unit noise z in place of a generator (models/fixed_generator.py)."""
-    if len(data_shape) != 1:
-        raise ConfigError("model.fixed_generator is for toy points (data=gaussians8, gaussians25 or swissroll): "
-                          "it adds 2-D noise to the data; set model.fixed_generator=false for images")
-    if z_dim != data_shape[0]:
-        raise ConfigError(f"model.fixed_generator adds z to the data and needs model.z_dim = {data_shape[0]} "
-                          f"(this run has {z_dim}): set model.z_dim=null")
-    return DataPlusNoise(toy_distribution(cfg.data.name), seed=int(cfg.seed))
-
-
 def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_classes: int | None = None,
                     announce: bool = True) -> GANTraining:
     """The training module of `cfg` (a composed run config) for data of `data_shape`, (2,) points or (C, H, W)
@@ -101,15 +88,12 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_cl
     objective = make(cfg.loss)
     constraints = build_constraints(cfg.constraint)
     model = model_for_constraints(OmegaConf.to_container(cfg.model, resolve=True), constraints, announce)
-    fixed = model.pop("fixed_generator", False)
     runtime = {**RUNTIME_OFF, **OmegaConf.to_container(cfg.runtime, resolve=True)}
     z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
     encoder = build_encoder(cfg.get("encoder"), z_dim)
     generator, critic = make(
         model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim, critic_outputs=z_dim if encoder else 1
     )
-    if fixed:
-        generator = fixed_generator(cfg, data_shape, z_dim)
     for constraint in constraints:
         critic = constraint.wrap_critic(critic)
     check_labels(generator, critic, num_classes)

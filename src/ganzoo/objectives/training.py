@@ -203,7 +203,7 @@ class GANTraining(Sampler, L.LightningModule):
     def generator_step(self, real: Batch) -> dict:
         """One generator update; `real` is the iteration's last real batch (see total_generator_loss)."""
         optimizer = self.optimizers()[1]
-        if not any(p.requires_grad for p in self.generator.parameters()):  # model.fixed_generator
+        if not any(p.requires_grad for p in self.generator.parameters()):  # model=fixed_generator
             optimizer.step()  # updates nothing (no gradients); counts the generator iteration, as global_step does
             return {}
         z, y_fake = self.sample_z(len(real)), self.sample_labels(len(real))
