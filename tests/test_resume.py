@@ -177,7 +177,7 @@ def test_a_resume_logs_into_the_same_wandb_run(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
     run_dir = tmp_path / "run"
-    ganzoo.train(tiny(["logger=wandb", "logger.offline=true", "steps=2", *EVERY_2], run_dir))
+    ganzoo.train(tiny(["logger=wandb", "logger.wandb.offline=true", "steps=2", *EVERY_2], run_dir))
     ganzoo.train(ganzoo.compose([f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}", "steps=4"]))
     first, resumed = (wandb_run(path) for path in sorted((run_dir / "wandb").glob("offline-run-*")))
     assert first["id"] == resumed["id"]  # `wandb sync` uploads both parts into one run

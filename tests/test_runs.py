@@ -91,7 +91,7 @@ def test_tensorboard_logger_writes_events_and_images(run_dir):
 def test_wandb_offline_runs_without_an_account(run_dir, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
-    ganzoo.train(tiny(["logger=wandb", "logger.offline=true", "data=digits", "model=dcgan", *SHORT], run_dir))
+    ganzoo.train(tiny(["logger=wandb", "logger.wandb.offline=true", "data=digits", "model=dcgan", *SHORT], run_dir))
     runs = list((run_dir / "wandb").glob("offline-run-*"))
     assert runs and list(runs[0].glob("*.wandb"))
     assert list((runs[0] / "files" / "media" / "images").glob("samples_*.png"))

@@ -31,6 +31,10 @@ MOVED_KEYS = {
     "constraint.schedule": ("constraint.instance_noise.schedule", EACH_CONSTRAINT),
     "loss.correlation_weight": ("encoder.correlation_weight", "O-GAN's encoder works with any loss"),
 }
+EACH_LOGGER = "each logger has its own node, so that logger=[csv,wandb] runs both"
+MOVED_KEYS.update({f"logger.{key}": (f"logger.wandb.{key}", EACH_LOGGER) for key in ("offline", "project", "group", "name", "log_model")})
+MOVED_KEYS.update({"logger.save_dir": ("logger.csv.save_dir", EACH_LOGGER),
+                   "logger.default_hp_metric": ("logger.tensorboard.default_hp_metric", EACH_LOGGER)})
 
 
 def checkpoint_run_dir(ckpt_path: str | None) -> str | None:
