@@ -33,6 +33,7 @@ BAD_TRAIN_INPUT = {
     "unknown toy set": (["data.name=gaussians9"], "data.name must be one of gaussians8, gaussians25, swissroll (got gaussians9)"),
     "missing dataset": (["data=mnist", "data.root=/nonexistent/x", "model=dcgan"], "add data.download=true"),
     "a constraint key that moved": (["constraint.weight=5"], "constraint.weight is now constraint.gp.weight"),
+    "a logger key that moved": (["logger=wandb", "logger.offline=true"], "logger.offline is now logger.wandb.offline"),
     "a batch no memory can hold": (["data=gaussians8", "data.batch_size=100000000"], "GiB for the nets' activations"),
 }
 

@@ -104,6 +104,16 @@ def test_wandb_offline_runs_without_an_account(run_dir, monkeypatch):
     assert run["summary"]["train/w_estimate"] == pytest.approx(summary["train/w_estimate"], rel=1e-5)  # final figures
 
 
+@pytest.mark.slow
+def test_csv_and_wandb_log_the_same_run_together(run_dir, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    ganzoo.train(tiny(["logger=[csv,wandb]", "data=digits", "model=dcgan", *SHORT], run_dir))
+    (run,) = [wandb_run(path) for path in (run_dir / "wandb").glob("offline-run-*")]
+    with open(run_dir / "metrics.csv") as f:
+        in_csv = sorted({int(row["step"]) for row in csv.DictReader(f) if row.get("train/w_estimate")})
+    assert in_csv == sorted({row["trainer/global_step"] for row in run["history"] if "train/w_estimate" in row}) == [0, 1, 2, 3]
+
+
 def test_evaluation_leaves_training_unchanged(tmp_path):
     """Toy figures and plots draw their own z, so how often they run cannot change the trained weights."""
     weights = []
