@@ -1,4 +1,5 @@
-"""Short end-to-end runs: each objective on toy and digit data leaves the files SPEC section 6 promises."""
+"""Short end-to-end runs: each objective on toy and digit data leaves what a run promises: metrics.csv, plots or
+sample grids, checkpoints and summary.json."""
 
 from __future__ import annotations
 
