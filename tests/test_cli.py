@@ -163,6 +163,16 @@ def test_sample_rejects_a_folder_for_toy_points(checkpoints, tmp_path, monkeypat
     assert status == 2 and "use out=points.png" in err
 
 
+def test_sample_takes_the_checkpoint_as_ckpt_path_like_train_and_as_ckpt_its_old_name(checkpoints, tmp_path, monkeypatch, capsys):
+    for key in ("ckpt_path", "ckpt"):
+        sample([f"{key}={checkpoints['digits']}", "n=4", f"out={tmp_path / key}.npy"], monkeypatch, capsys)
+        assert np.load(tmp_path / f"{key}.npy").shape == (4, 1, 16, 16)
+    from ganzoo.sample import run
+
+    status, err = in_process(run, "sample", ["n=4"], monkeypatch, capsys)
+    assert status == 2 and err.strip().startswith("ganzoo: error: ckpt_path is required"), err
+
+
 def test_sample_of_a_missing_checkpoint_is_one_line(monkeypatch, capsys, tmp_path):
     from ganzoo.sample import run
 

@@ -178,7 +178,7 @@ class WandbLogger(LightningWandbLogger, GanzooLogger):
       filters and groups on any key, and tags from its objective, model and data;
     - in a Hydra multirun, each job a run of its own, grouped by the sweep directory and named by the job's
       overrides: the run is finished when the job ends (Lightning's logger leaves it open, and the next job in the
-      same process would log into it).
+      same process would log into it);
     - on resume, the checkpointed run's id (kept in the checkpoint as `wandb_id`), so that it logs into that run.
     Every figure's step axis is Lightning's `trainer/global_step`, which in ganzoo counts generator iterations."""
 
