@@ -328,9 +328,16 @@ def wandb_run(run_dir: Path) -> dict:
     """The run (id, group, name, tags), its config (flat, as logged), its history rows and its summary, of one
     offline W&B run."""
     import json
+    import time
 
+    # W&B's core writes the file from its own process, and may still be writing it when the run has finished:
+    # read it again until it ends with the run's exit record (seconds at most)
+    records, deadline = wandb_records(run_dir), time.monotonic() + 30
+    while not any(r.WhichOneof("record_type") == "exit" for r in records) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        records = wandb_records(run_dir)
     out: dict = {"config": {}, "history": [], "summary": {}}
-    for record in wandb_records(run_dir):
+    for record in records:
         kind = record.WhichOneof("record_type")
         if kind == "run":
             run = record.run

@@ -33,6 +33,7 @@ BAD_TRAIN_INPUT = {
     "unknown toy set": (["data.name=gaussians9"], "data.name must be one of gaussians8, gaussians25, swissroll (got gaussians9)"),
     "missing dataset": (["data=mnist", "data.root=/nonexistent/x", "model=dcgan"], "add data.download=true"),
     "a constraint key that moved": (["constraint.weight=5"], "constraint.weight is now constraint.gp.weight"),
+    "a logger key that moved": (["logger=wandb", "logger.offline=true"], "logger.offline is now logger.wandb.offline"),
     "a batch no memory can hold": (["data=gaussians8", "data.batch_size=100000000"], "GiB for the nets' activations"),
 }
 
@@ -73,12 +74,32 @@ def test_train_log_holds_what_the_console_said_without_lightnings_tips(tmp_path)
     log = (tmp_path / "train.log").read_text()
     for line in (f"ganzoo: training WGANGP on ToyDataModule to step 3 in {tmp_path}", "WGANGP ran 3 steps",
                  f"run directory: {tmp_path}", f"checkpoint:    {tmp_path / 'checkpoints' / 'last.ckpt'}",
-                 "GPU available"):
+                 "`Trainer.fit` stopped"):
         assert line in log and line in result.stdout, line
     assert "Tip:" not in result.stdout + result.stderr + log
     assert "steps: 100%" in result.stdout and "| 3/3 [" in result.stdout  # one bar, in generator iterations
     assert "Training:" not in result.stdout and "Epoch 0" not in result.stdout  # not Lightning's per-epoch bars
-    assert result.stdout.count("GPU available") == 1  # Lightning's lines once, not also through its own handler
+    assert result.stdout.count("`Trainer.fit` stopped") == 1  # Lightning's lines once, not also through its own handler
+
+
+@pytest.mark.slow
+def test_ganzoos_first_line_comes_first_and_names_the_device(tmp_path):
+    # Lightning's "GPU available: False, used: False" and "TPU available: ..." came before it
+    result = cli(["steps=2", "callbacks.every_n_steps=2", "model.width=16", "trainer=cpu", "trainer.precision=bf16-mixed",
+                  f"run_dir={tmp_path}"])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"ganzoo: training WGANGP on ToyDataModule to step 2 in {tmp_path}, on cpu"
+    assert not [line for line in lines if line.startswith(("GPU available", "TPU available", "HPU available"))]
+    # what else Lightning says while its Trainer is made comes after ganzoo's line, not never
+    assert any("Automatic Mixed Precision" in line for line in lines[1:]), result.stdout
+
+
+def test_the_first_line_counts_the_devices_of_a_ddp_run():
+    from ganzoo.assemble import devices
+
+    assert devices(L.Trainer(accelerator="cpu", devices=1, logger=False)) == "cpu"
+    assert devices(L.Trainer(accelerator="cpu", devices=2, strategy="ddp", logger=False)) == "2 x cpu"
 
 
 class InterruptAt(L.Callback):
@@ -140,6 +161,16 @@ def test_sample_rejects_a_folder_for_toy_points(checkpoints, tmp_path, monkeypat
 
     status, err = in_process(run, "sample", [f"ckpt={checkpoints['toy']}", f"out={tmp_path}/d/"], monkeypatch, capsys)
     assert status == 2 and "use out=points.png" in err
+
+
+def test_sample_takes_the_checkpoint_as_ckpt_path_like_train_and_as_ckpt_its_old_name(checkpoints, tmp_path, monkeypatch, capsys):
+    for key in ("ckpt_path", "ckpt"):
+        sample([f"{key}={checkpoints['digits']}", "n=4", f"out={tmp_path / key}.npy"], monkeypatch, capsys)
+        assert np.load(tmp_path / f"{key}.npy").shape == (4, 1, 16, 16)
+    from ganzoo.sample import run
+
+    status, err = in_process(run, "sample", ["n=4"], monkeypatch, capsys)
+    assert status == 2 and err.strip().startswith("ganzoo: error: ckpt_path is required"), err
 
 
 def test_sample_of_a_missing_checkpoint_is_one_line(monkeypatch, capsys, tmp_path):

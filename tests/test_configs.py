@@ -32,6 +32,15 @@ def test_every_other_group_option_composes(group):
         ganzoo.compose([f"{group}={option}"])
 
 
+def test_the_logger_group_holds_one_node_per_logger_so_several_run_together():
+    assert list(ganzoo.compose([]).logger) == ["csv"]
+    both = ganzoo.compose(["logger=[csv,wandb]", "logger.wandb.offline=true"])
+    assert list(both.logger) == ["csv", "wandb"] and both.logger.wandb.offline is True
+    assert list(ganzoo.compose(["logger=none"]).logger) == []
+    with pytest.raises(ConfigError, match="logger.offline is now logger.wandb.offline"):
+        ganzoo.compose(["logger=wandb", "logger.offline=true"])
+
+
 def test_the_contract_names_exist():
     cfg = ganzoo.compose(["loss=wgan"])
     missing = object()

@@ -21,7 +21,8 @@ def compose(overrides: list[str]):
 def test_evaluate_a_checkpoint_against_its_training_data(run_dir, weights, tmp_path, capsys):
     ganzoo.train(tiny(["loss=wgan", "data=digits", "model=dcgan", "steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null"], run_dir))
     ckpt = run_dir / "checkpoints" / "last.ckpt"
-    result = run(compose([f"ckpt={ckpt}", "metrics=[fid,is,kid]", "n=12", f"metrics.inception_weights={weights}",
+    assert compose([f"ckpt={ckpt}"]).ckpt == str(ckpt)  # ckpt, the old name of ckpt_path, still works
+    result = run(compose([f"ckpt_path={ckpt}", "metrics=[fid,is,kid]", "n=12", f"metrics.inception_weights={weights}",
                           f"metrics.cache_dir={tmp_path}", f"metrics.isc_splits={IS_SPLITS}"]))
     written = json.loads((run_dir / "checkpoints" / "metrics_12.json").read_text())
     assert written == result

@@ -154,3 +154,36 @@ def test_a_slurm_sweep_runs_locally_through_submitit(tmp_path):
     submitted = [p for p in (sweep_dir / ".submitit").iterdir() if p.name.isdigit()]  # one folder per job
     assert len(submitted) == 2 and all(list(p.glob("*_result.pkl")) for p in submitted)
 
+
+
+# ----- a job that trains in several processes runs apart -------------------------------------------------------
+@pytest.mark.parametrize("overrides, apart", [
+    ([], False),  # strategy: auto, one device
+    (["trainer=ddp"], True),
+    (["trainer=ddp", "trainer.strategy._target_=lightning.pytorch.strategies.SingleDeviceStrategy",
+      "~trainer.strategy.find_unused_parameters", "~trainer.strategy.start_method", "+trainer.strategy.device=cpu"], False),
+    (["trainer.strategy=ddp_spawn_find_unused_parameters_true"], True),  # a name in Lightning's registry
+])
+def test_a_sweep_job_runs_apart_when_its_strategy_trains_in_several_processes(overrides, apart, hydra_job):
+    cfg = ganzoo.compose(overrides)
+    hydra_job("MULTIRUN", 0)
+    assert train_entry.in_ddp_sweep(cfg) is apart
+    hydra_job("RUN", 0)
+    assert train_entry.in_ddp_sweep(cfg) is False
+
+
+def test_a_ddp_job_run_apart_is_given_its_sweeps_wandb_group_and_name_and_nothing_for_csv(tmp_path):
+    from ganzoo.sweep_job import job_command
+
+    cfg = ganzoo.compose(["logger=[csv,wandb]", "trainer=ddp"])
+    hydra = with_hydra(["hydra.mode=MULTIRUN", "hydra.job.num=1", f"hydra.sweep.dir={tmp_path}", "logger=[csv,wandb]",
+                        "loss=gan"])
+    hydra.hydra.runtime.output_dir = str(tmp_path / "1")
+    HydraConfig.instance().set_config(hydra)
+    try:
+        command, job_dir = job_command(cfg)
+    finally:
+        HydraConfig.instance().cfg = None
+    assert job_dir == tmp_path / "1"
+    assert f"logger.wandb.group='{tmp_path}'" in command and "logger.wandb.name='logger=[csv,wandb],loss=gan'" in command
+    assert not [arg for arg in command if arg.startswith("logger.csv.")]

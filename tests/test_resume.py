@@ -148,6 +148,21 @@ def test_a_run_of_format_2_resumes_and_goes_on(tmp_path):
     assert summary["steps"] == 3 and saved["global_step"] == 3 and saved["ganzoo"]["num_classes"] == 10
 
 
+def test_a_checkpoint_whose_config_holds_one_logger_node_resumes_and_continues_its_metrics(tmp_path):
+    # before the logger group held one node per logger, the run's config kept the logger itself under `logger`
+    overrides = [*RUNS["digits wgan"], *EVERY_2]
+    straight, broken = tmp_path / "straight", tmp_path / "broken"
+    ganzoo.train(tiny([*overrides, "steps=4"], straight))
+    ganzoo.train(tiny([*overrides, "steps=2"], broken))
+    ckpt = broken / "checkpoints" / "last.ckpt"
+    checkpoint = torch.load(ckpt, weights_only=True)
+    checkpoint["ganzoo"]["config"]["logger"] = checkpoint["ganzoo"]["config"]["logger"]["csv"]
+    torch.save(checkpoint, ckpt)
+    assert ganzoo.compose([f"ckpt_path={ckpt}"]).logger.csv._target_ == "ganzoo.loggers.CSVLogger"
+    assert ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=4"]))["steps"] == 4
+    assert logged(broken) == logged(straight)  # metrics.csv continued, not started over
+
+
 def test_a_sweep_cannot_resume_one_checkpoint(tmp_path):
     done = cli(["-m", f"ckpt_path={tmp_path / 'checkpoints' / 'last.ckpt'}", "steps=3,4", f"hydra.sweep.dir={tmp_path / 'sweep'}"])
     assert done.returncode == 2 and "ckpt_path resumes one run; drop -m" in done.stderr.strip().splitlines()[-1]
@@ -177,7 +192,7 @@ def test_a_resume_logs_into_the_same_wandb_run(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
     run_dir = tmp_path / "run"
-    ganzoo.train(tiny(["logger=wandb", "logger.offline=true", "steps=2", *EVERY_2], run_dir))
+    ganzoo.train(tiny(["logger=wandb", "logger.wandb.offline=true", "steps=2", *EVERY_2], run_dir))
     ganzoo.train(ganzoo.compose([f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}", "steps=4"]))
     first, resumed = (wandb_run(path) for path in sorted((run_dir / "wandb").glob("offline-run-*")))
     assert first["id"] == resumed["id"]  # `wandb sync` uploads both parts into one run

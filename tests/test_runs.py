@@ -1,4 +1,5 @@
-"""Short end-to-end runs: each objective on toy and digit data leaves the files SPEC section 6 promises."""
+"""Short end-to-end runs: each objective on toy and digit data leaves what a run promises: metrics.csv, plots or
+sample grids, checkpoints and summary.json."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def test_tensorboard_logger_writes_events_and_images(run_dir):
 def test_wandb_offline_runs_without_an_account(run_dir, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
-    ganzoo.train(tiny(["logger=wandb", "logger.offline=true", "data=digits", "model=dcgan", *SHORT], run_dir))
+    ganzoo.train(tiny(["logger=wandb", "logger.wandb.offline=true", "data=digits", "model=dcgan", *SHORT], run_dir))
     runs = list((run_dir / "wandb").glob("offline-run-*"))
     assert runs and list(runs[0].glob("*.wandb"))
     assert list((runs[0] / "files" / "media" / "images").glob("samples_*.png"))
@@ -102,6 +103,16 @@ def test_wandb_offline_runs_without_an_account(run_dir, monkeypatch):
     assert steps == [0, 1, 2, 3]  # the step axis counts generator iterations (SHORT: steps=4)
     summary = json.loads((run_dir / "summary.json").read_text())["figures"]
     assert run["summary"]["train/w_estimate"] == pytest.approx(summary["train/w_estimate"], rel=1e-5)  # final figures
+
+
+@pytest.mark.slow
+def test_csv_and_wandb_log_the_same_run_together(run_dir, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    ganzoo.train(tiny(["logger=[csv,wandb]", "data=digits", "model=dcgan", *SHORT], run_dir))
+    (run,) = [wandb_run(path) for path in (run_dir / "wandb").glob("offline-run-*")]
+    with open(run_dir / "metrics.csv") as f:
+        in_csv = sorted({int(row["step"]) for row in csv.DictReader(f) if row.get("train/w_estimate")})
+    assert in_csv == sorted({row["trainer/global_step"] for row in run["history"] if "train/w_estimate" in row}) == [0, 1, 2, 3]
 
 
 def test_evaluation_leaves_training_unchanged(tmp_path):

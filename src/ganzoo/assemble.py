@@ -16,13 +16,14 @@ from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ganzoo.callbacks import RunSummary, SampleQuality
-from ganzoo.checkpoint import RunState, continue_logging, resume
+from ganzoo.checkpoint import RunState, resume
 from ganzoo.checkpoint import read as read_checkpoint
 from ganzoo.config import to_plain, validate
-from ganzoo.console import run_logging, say
+from ganzoo.console import lightning_after_ganzoo, run_logging, say
 from ganzoo.data import GANDataModule
 from ganzoo.errors import ConfigError
 from ganzoo.instantiation import make
+from ganzoo.loggers import build_loggers
 from ganzoo.memory import check_batch_fits_memory
 from ganzoo.metrics.images import METRICS as METRIC_NAMES
 from ganzoo.metrics.images import enabled as enabled_metrics
@@ -57,16 +58,15 @@ def train(cfg: DictConfig) -> dict:
         for message in IRRELEVANT_WARNINGS:
             warnings.filterwarnings("ignore", message=message)
         run_state = RunState(OmegaConf.to_container(cfg, resolve=False), datamodule.shape, datamodule.num_classes)
-        if checkpoint is not None:
-            continue_logging(checkpoint, cfg)
-        trainer = build_trainer(cfg, [*callbacks, run_state])
-        if checkpoint is not None:
-            resume(checkpoint, cfg.ckpt_path, module, datamodule, trainer)
-        if trainer.is_global_zero:
-            OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
-            start = f"from step {checkpoint['global_step']} " if checkpoint is not None else ""
-            say(f"ganzoo: training {module.name} on {type(datamodule).__name__} {start}to step {cfg.steps}"
-                f" in {run_dir.resolve()}")
+        with lightning_after_ganzoo():  # what Lightning says as its Trainer is made follows ganzoo's first line
+            trainer = build_trainer(cfg, [*callbacks, run_state], checkpoint)
+            if checkpoint is not None:
+                resume(checkpoint, cfg.ckpt_path, module, datamodule)
+            if trainer.is_global_zero:
+                OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
+                start = f"from step {checkpoint['global_step']} " if checkpoint is not None else ""
+                say(f"ganzoo: training {module.name} on {type(datamodule).__name__} {start}to step {cfg.steps}"
+                    f" in {run_dir.resolve()}, on {devices(trainer)}")
         for logger in trainer.loggers:
             logger.log_hyperparams(to_plain(cfg))
         started = time.time()
@@ -128,11 +128,19 @@ def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callba
     return callbacks
 
 
-def build_trainer(cfg: DictConfig, callbacks: list[L.Callback]) -> L.Trainer:
-    logger = make(cfg.logger) if cfg.get("logger") else False  # logger=none: an empty config
+def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], checkpoint: dict | None = None) -> L.Trainer:
+    """The trainer with the logger group's loggers (none for logger=none); with `checkpoint` (a resume), the
+    loggers continue the checkpointed run's logs."""
+    loggers = build_loggers(cfg.get("logger"), checkpoint)
     # callbacks.progress=null switches the bar off rather than letting Lightning add its own (rich's, if installed)
     bar = cfg.trainer.get("enable_progress_bar", True) and any(isinstance(c, ProgressBar) for c in callbacks)
-    trainer = make(cfg.trainer, callbacks=callbacks, logger=logger, default_root_dir=cfg.run_dir, enable_progress_bar=bar)
+    trainer = make(cfg.trainer, callbacks=callbacks, logger=loggers, default_root_dir=cfg.run_dir, enable_progress_bar=bar)
     if cfg.trainer.get("sync_batchnorm") and isinstance(trainer.accelerator, CPUAccelerator):
         raise ConfigError("trainer.sync_batchnorm=true needs GPUs (torch's SyncBatchNorm has no CPU kernel); drop it on a CPU")
     return trainer
+
+
+def devices(trainer: L.Trainer) -> str:
+    """Where the run trains, for its first line: "cpu", "cuda", "2 x cuda" (devices x nodes)."""
+    count, kind = trainer.num_devices * trainer.num_nodes, trainer.strategy.root_device.type
+    return f"{count} x {kind}" if count > 1 else kind

@@ -10,7 +10,8 @@ Beside Lightning's weights, optimizer states and step count, a checkpoint holds 
     data_shape    the shape of one sample, so the nets can be rebuilt without the data
     num_classes   the classes of the data's labels (null: unlabelled), for nets that take labels
     batches_drawn real batches drawn so far: a resumed stream skips them
-    wandb_id      the W&B run, so that a resumed run logs into it (absent without logger=wandb)
+    wandb_id      the W&B run, so that a resumed run logs into it (absent without logger=wandb); each logger
+                  keeps what it needs (`checkpoint_state` in ganzoo/loggers.py)
 
 Resuming needs only the file: `python -m ganzoo.train ckpt_path=.../last.ckpt [steps=5000 ...]`. The run's own
 config comes back (`resumed_config`, called by `config.compose`), keys given beside ckpt_path replace its values,
@@ -26,11 +27,9 @@ from typing import Sequence
 
 import lightning as L
 import torch
-from lightning.pytorch.loggers import WandbLogger
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.errors import CheckpointError, ConfigError
-from ganzoo.loggers import CSVLogger
 from ganzoo.objectives import GANTraining, build_objective
 from ganzoo.runtime import RUNTIME_KEYS
 
@@ -95,14 +94,34 @@ def from_format_2(config: dict) -> dict:
     return {**config, "model": model, "runtime": runtime}
 
 
+# Runs before 2026-12-07 kept one logger as the logger node itself; today's group holds one node per logger, by the
+# name of its option in conf/logger. Old target -> (that name, today's target; TensorBoard's is now ganzoo's own).
+ONE_LOGGER = {
+    "ganzoo.loggers.CSVLogger": ("csv", "ganzoo.loggers.CSVLogger"),
+    "ganzoo.loggers.WandbLogger": ("wandb", "ganzoo.loggers.WandbLogger"),
+    "lightning.pytorch.loggers.TensorBoardLogger": ("tensorboard", "ganzoo.loggers.TensorBoardLogger"),
+}
+
+
+def with_logger_group(config: dict) -> dict:
+    """A run config whose logger node is one logger (`_target_` at its top) in the group layout of today."""
+    logger = config.get("logger")
+    if not isinstance(logger, dict) or "_target_" not in logger:
+        return config
+    old = logger["_target_"]
+    name, target = ONE_LOGGER.get(old, (old.rsplit(".", 1)[-1].lower(), old))  # another package's: by its class
+    return {**config, "logger": {name: {**logger, "_target_": target}}}
+
+
 def stored_config(checkpoint: dict) -> tuple[DictConfig, tuple[int, ...], int | None]:
-    """The run's config (interpolations kept), the shape of one sample and the data's number of classes."""
+    """The run's config (interpolations kept) in today's layout, the shape of one sample and the data's number of
+    classes."""
     state = checkpoint["ganzoo"]
     if int(state.get("format", 1)) >= 2:  # format 2 had no labels: its nets take none
-        config = OmegaConf.create(from_format_2(state["config"]))
+        config = OmegaConf.create(with_logger_group(from_format_2(state["config"])))
         return config, tuple(state["data_shape"]), state.get("num_classes")
     hparams = checkpoint["hyper_parameters"]  # format 1 kept the resolved config there, and the shape
-    config = OmegaConf.create(from_format_2(from_format_1(state.get("config") or hparams["cfg"])))
+    config = OmegaConf.create(with_logger_group(from_format_2(from_format_1(state.get("config") or hparams["cfg"]))))
     return config, tuple(hparams["data_shape"]), None
 
 
@@ -137,32 +156,15 @@ class RunState(L.Callback):
             "num_classes": self.num_classes,
             "batches_drawn": pl_module.batches_drawn,
         }
-        for logger in trainer.loggers:
-            if isinstance(logger, WandbLogger) and logger.version:
-                checkpoint["ganzoo"]["wandb_id"] = logger.version
+        for logger in trainer.loggers:  # what a logger needs to go on in its run, e.g. W&B's id (ganzoo/loggers.py)
+            checkpoint["ganzoo"].update(getattr(logger, "checkpoint_state", dict)())
 
 
-def continue_logging(checkpoint: dict, cfg: DictConfig) -> None:
-    """Before the logger is built: W&B goes on in the checkpointed run (its id, resume="allow"), and TensorBoard
-    purges what the stopped run logged from the checkpoint's step on (SummaryWriter's purge_step), so that the
-    curves continue with no step twice."""
-    logger, step = cfg.get("logger") or {}, int(checkpoint["global_step"])
-    target = str(logger.get("_target_", ""))
-    with open_dict(cfg):
-        if target.endswith("WandbLogger") and checkpoint["ganzoo"].get("wandb_id"):
-            cfg.logger.id, cfg.logger.resume = checkpoint["ganzoo"]["wandb_id"], "allow"
-        elif target.endswith("TensorBoardLogger"):
-            cfg.logger.purge_step = step
-
-
-def resume(checkpoint: dict, ckpt_path: str, module: GANTraining, datamodule, trainer: L.Trainer) -> None:
-    """Before `trainer.fit(ckpt_path=...)`: check the nets fit, and set what Lightning does not restore itself
-    (the data position, metrics.csv's rows up to the checkpoint)."""
+def resume(checkpoint: dict, ckpt_path: str, module: GANTraining, datamodule) -> None:
+    """Before `trainer.fit(ckpt_path=...)`: check the nets fit, and set the data position, which Lightning does not
+    restore itself. (The loggers continue their runs when they are built: `loggers.build_loggers`.)"""
     check_weights_fit(module, checkpoint, ckpt_path)
     module.batches_drawn = datamodule.batches_to_skip = int(checkpoint["ganzoo"].get("batches_drawn", 0))
-    for logger in trainer.loggers:
-        if isinstance(logger, CSVLogger):
-            logger.continue_from(checkpoint["global_step"])
 
 
 def check_weights_fit(module: GANTraining, checkpoint: dict, ckpt_path: str) -> None:

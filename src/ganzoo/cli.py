@@ -48,7 +48,7 @@ def run_entry(
 
     def guarded(cfg: DictConfig) -> object:
         try:
-            if cfg.get("ckpt_path"):
+            if config_name == "train" and cfg.get("ckpt_path"):
                 if composed is None or HydraConfig.get().mode == RunMode.MULTIRUN:
                     raise ConfigError("ckpt_path resumes one run; drop -m (and hparams_search) when resuming")
                 cfg = composed

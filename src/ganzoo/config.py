@@ -34,6 +34,10 @@ MOVED_KEYS = {
     **{f"model.{key}": (f"runtime.{key}", "one node for how any model runs") for key in RUNTIME_KEYS},
     "model.fixed_generator": ("model=fixed_generator", "a model of its own, with model=mlp's critic"),
 }
+EACH_LOGGER = "each logger has its own node, so that logger=[csv,wandb] runs both"
+MOVED_KEYS.update({f"logger.{key}": (f"logger.wandb.{key}", EACH_LOGGER) for key in ("offline", "project", "group", "name", "log_model")})
+MOVED_KEYS.update({"logger.save_dir": ("logger.csv.save_dir", EACH_LOGGER),
+                   "logger.default_hp_metric": ("logger.tensorboard.default_hp_metric", EACH_LOGGER)})
 
 
 def checkpoint_run_dir(ckpt_path: str | None) -> str | None:

@@ -3,7 +3,9 @@
 Under the command line, Hydra's job logging sends the root logger to the console and to <run dir>/train.log, so
 ganzoo's lines, Lightning's and Python's warnings go through `logging` and reach both, each once. From Python
 (no logging configured), ganzoo's lines are printed. While a run trains, Lightning's promotional tip lines are
-dropped; everything here is undone when the run ends, so a notebook's logging is left as it was.
+dropped; everything here is undone when the run ends, so a notebook's logging is left as it was. ganzoo's first
+line comes first: what Lightning says while its Trainer is made waits until that line is out, and its device
+lines ("GPU available: ...") are dropped, since ganzoo's line names the device.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Iterator
 log = logging.getLogger("ganzoo")
 
 LIGHTNING_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
+DEVICE_LINES = ("GPU available", "TPU available", "HPU available")  # Lightning's, as the Trainer is made
 
 
 def logging_configured() -> bool:
@@ -32,6 +35,33 @@ def say(message: str) -> None:
 class DropTips(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return "Tip:" not in str(record.msg)
+
+
+class HoldBack(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.records.append(record)
+        return False
+
+
+@contextmanager
+def lightning_after_ganzoo() -> Iterator[None]:
+    """Lightning's lines logged inside the block (while its Trainer is made) come out at its end, after the line
+    ganzoo says inside it; Lightning's device lines are dropped (ganzoo's first line names the device)."""
+    hold = HoldBack()
+    for name in LIGHTNING_LOGGERS:
+        logging.getLogger(name).addFilter(hold)
+    try:
+        yield
+    finally:
+        for name in LIGHTNING_LOGGERS:
+            logging.getLogger(name).removeFilter(hold)
+        for record in hold.records:
+            if not str(record.msg).startswith(DEVICE_LINES):
+                logging.getLogger(record.name).handle(record)
 
 
 @contextmanager

@@ -1,9 +1,9 @@
-"""`python -m ganzoo.evaluate ckpt=PATH metrics=[fid,is,kid] n=50000`: FID, IS and KID of a trained generator,
+"""`python -m ganzoo.evaluate ckpt_path=PATH metrics=[fid,is,kid] n=50000`: FID, IS and KID of a trained generator,
 as torch-fidelity computes them, printed and written to a JSON file with the settings behind them.
 
-ckpt=PATH                      n images drawn from the checkpoint's generator against its training data
-input=FOLDER reference=FOLDER  a folder of generated images against a folder of real ones (as torch-fidelity reads them)
-ckpt=PATH reference=FOLDER     the checkpoint's images against a folder of real images
+ckpt_path=PATH                   n images drawn from the checkpoint's generator against its training data
+input=FOLDER reference=FOLDER    a folder of generated images against a folder of real ones (as torch-fidelity reads them)
+ckpt_path=PATH reference=FOLDER  the checkpoint's images against a folder of real images
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`python -m ganzoo.sample ckpt=PATH n=N out=FILE`: draw from a trained generator.
+"""`python -m ganzoo.sample ckpt_path=PATH n=N out=FILE`: draw from a trained generator (ckpt=PATH, the old name of
+ckpt_path, works too).
 
 out=grid.png  an image grid (toy data: a scatter plot)
 out=dir/      one PNG per sample (images only)

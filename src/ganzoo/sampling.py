@@ -121,6 +121,8 @@ def check_mode(module: GANTraining, mode: str, has_input: bool) -> None:
 
 
 def run(cfg: DictConfig) -> Path:
+    if not cfg.ckpt:  # ckpt_path, or its old name ckpt (conf/sample.yaml)
+        raise ConfigError("ckpt_path is required: the checkpoint to draw from; e.g. ckpt_path=outputs/.../checkpoints/last.ckpt")
     torch.manual_seed(int(cfg.seed))
     module = load(cfg.ckpt, map_location=cfg.device)
     # raw: the trained generator, not its average (runtime.ema); batch_norm: else the run's runtime.sample_batch_norm

@@ -174,14 +174,15 @@ OPTIONS: dict[str, Rule] = {
     "trainer.enable_model_summary": BOOL,
     "trainer.enable_progress_bar": BOOL,
     "trainer.enable_checkpointing": BOOL,
-    # loggers (conf/logger)
-    "logger.save_dir": Str("outputs", nullable=True),  # ${run_dir}: null until the run directory is chosen
-    "logger.name": Str("my_run", nullable=True),
-    "logger.project": Str("ganzoo"),
-    "logger.group": Str("my_sweep", nullable=True),
-    "logger.offline": BOOL,
-    "logger.log_model": Choice(False, True, "all"),
-    "logger.default_hp_metric": BOOL,
+    # loggers (conf/logger): one node per logger, a null entry switches one off
+    "logger.*": Node(),
+    "logger.*.save_dir": Str("outputs", nullable=True),  # ${run_dir}: null until the run directory is chosen
+    "logger.*.name": Str("my_run", nullable=True),
+    "logger.*.project": Str("ganzoo"),
+    "logger.*.group": Str("my_sweep", nullable=True),
+    "logger.*.offline": BOOL,
+    "logger.*.log_model": Choice(False, True, "all"),
+    "logger.*.default_hp_metric": BOOL,
     # callbacks (conf/callbacks): a null entry switches one off
     "callbacks.*": Node(),
     "callbacks.every_n_steps": Int(500, low=1),

@@ -14,24 +14,36 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Mapping
 
 from omegaconf import DictConfig
 
 from ganzoo.errors import TrainingError
 
 
-def uses_ddp(cfg: DictConfig) -> bool:
-    strategy = cfg.trainer.get("strategy")
-    name = strategy.get("_target_", "") if isinstance(strategy, DictConfig) else str(strategy or "")
-    return "ddp" in name.lower()
+def runs_ranks(strategy: Mapping | str | None) -> bool:
+    """Whether a trainer's strategy (a node with its `_target_`, or a name in Lightning's registry: "ddp_spawn",
+    "fsdp") trains in one process per device: Lightning's ParallelStrategy (DDP, FSDP, DeepSpeed). "auto" and
+    single-device strategies train in this process."""
+    from hydra.utils import get_class
+    from lightning.pytorch.strategies import ParallelStrategy, StrategyRegistry
+
+    if isinstance(strategy, Mapping):
+        cls = get_class(strategy["_target_"])
+    elif strategy in StrategyRegistry:
+        cls = StrategyRegistry[strategy]["strategy"]
+    else:
+        return False
+    return issubclass(cls, ParallelStrategy)
 
 
 def in_ddp_sweep(cfg: DictConfig) -> bool:
-    """True for a job of a multirun (not itself one of Lightning's ranks) that trains with DDP."""
+    """True for a job of a multirun (not itself one of Lightning's ranks) that trains in several processes."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN and uses_ddp(cfg)
+    return (HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+            and runs_ranks(cfg.trainer.get("strategy")))
 
 
 def quoted(value: str) -> str:
@@ -42,7 +54,7 @@ def quoted(value: str) -> str:
 def job_command(cfg: DictConfig) -> tuple[list[str], Path]:
     from hydra.core.hydra_config import HydraConfig
 
-    from ganzoo.loggers import multirun_job
+    from ganzoo.loggers import enabled, ganzoo_class
 
     hydra = HydraConfig.get()
     job_dir = Path(hydra.runtime.output_dir)
@@ -50,10 +62,8 @@ def job_command(cfg: DictConfig) -> tuple[list[str], Path]:
     # hydra.mode=RUN: a config that sets MULTIRUN itself (hparams_search) would otherwise start the sweep again
     overrides += [f"run_dir={quoted(str(job_dir))}", f"hydra.run.dir={quoted(str(job_dir))}", "hydra.output_subdir=null",
                   "hydra.mode=RUN"]
-    logger = cfg.get("logger") or {}
-    if str(logger.get("_target_", "")).endswith("WandbLogger"):  # one W&B run per job, grouped by the sweep
-        group, name = multirun_job()
-        overrides += [f"logger.group={quoted(logger.get('group') or group)}", f"logger.name={quoted(logger.get('name') or name)}"]
+    for name, node in enabled(cfg.get("logger")).items():  # e.g. W&B: one run per job, grouped by the sweep
+        overrides += [f"logger.{name}.{key}={quoted(str(value))}" for key, value in ganzoo_class(node).sweep_job(node).items()]
     return [sys.executable, "-m", "ganzoo.train", *overrides], job_dir
 
 

@@ -1,4 +1,5 @@
-"""Callbacks read what the modules log and write what a run leaves behind (SPEC section 6)."""
+"""Callbacks read what the modules log and write what a run leaves behind: metrics.csv's figures, sample grids and
+toy plots, checkpoints and summary.json."""
 
 from ganzoo.callbacks.checkpoints import LastCheckpoint
 from ganzoo.callbacks.curves import TrainingCurves

@@ -1,5 +1,5 @@
 """Every N generator iterations on image data: val/fid, val/is and val/kid of `n_samples` generated images
-against real images of the training data (SPEC section 7), and time/metrics_s, the seconds the pass took.
+against real images of the training data, and time/metrics_s, the seconds the pass took.
 
 The feature network lives here, in the callback, never inside the LightningModule, so checkpoints never hold
 it. It runs on the training device, in batches, under no_grad. Generated images come from their own seed

@@ -10,10 +10,10 @@ import lightning as L
 import numpy as np
 import torch
 import torchvision.utils as vutils
-from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 from PIL import Image
 
+from ganzoo.loggers import GanzooLogger
 from ganzoo.plots import toy_plot
 
 
@@ -55,23 +55,20 @@ class SampleSnapshots(L.Callback):
         path = Path(trainer.default_root_dir) / "samples" / f"{prefix}_{step:06d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         vutils.save_image(grid, path)
-        for logger in trainer.loggers:
-            if isinstance(logger, TensorBoardLogger):
-                logger.experiment.add_image(name, grid, step)
-            elif isinstance(logger, WandbLogger):
-                logger.log_image(name, [grid.permute(1, 2, 0).numpy()], step=step)
+        self.show(trainer, name, grid.permute(1, 2, 0).numpy(), step)
 
+    @classmethod
+    def log_picture(cls, trainer, name: str, path: Path) -> None:
+        """A picture already written to disk (a toy plot), to TensorBoard or W&B when they log."""
+        with Image.open(path) as image:
+            cls.show(trainer, name, np.asarray(image.convert("RGB")), trainer.global_step)
 
     @staticmethod
-    def log_picture(trainer, name: str, path: Path) -> None:
-        """A picture already written to disk (a toy plot), to TensorBoard or W&B when they log."""
-        step = trainer.global_step
+    def show(trainer, name: str, picture: np.ndarray, step: int) -> None:
+        """To each of ganzoo's loggers that shows pictures (ganzoo/loggers.py, `log_picture`)."""
         for logger in trainer.loggers:
-            if isinstance(logger, TensorBoardLogger):
-                with Image.open(path) as image:
-                    logger.experiment.add_image(name, np.asarray(image.convert("RGB")), step, dataformats="HWC")
-            elif isinstance(logger, WandbLogger):
-                logger.log_image(name, [str(path)], step=step)
+            if isinstance(logger, GanzooLogger):
+                logger.log_picture(name, picture, step)
 
 
 def pair_up(originals: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import statistics
 from pathlib import Path
 from typing import Any
@@ -158,21 +157,6 @@ def write_summary(sweep_dir: str | Path) -> str:
     return table
 
 
-def log_to_wandb(sweep_dir: Path, logger: DictConfig) -> None:
-    """The sweep table and plot as a W&B run of their own in the sweep's group (the jobs' group)."""
-    import wandb
-
-    rows = summarize(sweep_dir)
-    names = columns(rows)
-    offline = logger.get("offline") or os.environ.get("WANDB_MODE") == "offline"
-    run = wandb.init(project=logger.get("project"), group=logger.get("group") or str(sweep_dir), name="sweep summary",
-                     job_type="sweep_summary", dir=str(sweep_dir), mode="offline" if offline else None)
-    table = wandb.Table(columns=names, data=[[row.get(n, "") for n in names] for row in rows], allow_mixed_types=True)
-    pictures = {"sweep_plot": wandb.Image(str(sweep_dir / "sweep_summary.png"))} if (sweep_dir / "sweep_summary.png").is_file() else {}
-    run.log({"sweep_summary": table, **pictures})
-    run.finish()
-
-
 class SweepSummary(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -181,6 +165,8 @@ class SweepSummary(Callback):
             print(f"\nganzoo: sweep of {table.count(chr(10)) - 2} jobs in {sweep_dir}\n{table}")
             if (sweep_dir / "sweep_seeds.md").is_file():
                 print(f"over the seeds (mean ± std), also in sweep_seeds.csv:\n{(sweep_dir / 'sweep_seeds.md').read_text()}")
-            logger = config.get("logger") or {}
-            if str(logger.get("_target_", "")).endswith("WandbLogger"):
-                log_to_wandb(sweep_dir, logger)
+            from ganzoo.loggers import enabled, ganzoo_class  # Lightning: only once there is a table to log
+
+            rows = summarize(sweep_dir)
+            for node in enabled(config.get("logger")).values():  # e.g. W&B: a run of its own in the sweep's group
+                ganzoo_class(node).log_sweep_summary(node, sweep_dir, columns(rows), rows)
