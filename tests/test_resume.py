@@ -117,6 +117,7 @@ FORMAT_1 = Path(__file__).parent / "data"
     ("format1_digits_wgan_gp_dcgan.ckpt", "WGANGP", ["GradientPenalty"]),
     ("format2_toy_hinge_spectral_norm.ckpt", "Hinge", ["SpectralNorm"]),
     ("format2_digits_ogan_dcgan_ema.ckpt", "OGAN", []),
+    ("format2_toy_wgan_fixed_generator.ckpt", "WGAN", ["WeightClip"]),
 ])
 def test_a_checkpoint_of_format_1_or_2_still_loads_with_its_weights(name, objective, constraints):
     with warnings.catch_warnings():

@@ -86,10 +86,13 @@ def from_format_1(config: dict) -> dict:
 
 def from_format_2(config: dict) -> dict:
     """A config written before the runtime node: its model's runtime keys moved there (build_objective takes
-    the training module's defaults for those it lacked)."""
+    the training module's defaults for those it lacked), and `model.fixed_generator: true` made the model of
+    that name (model=fixed_generator)."""
     if "runtime" in config:
         return config
-    model = {k: v for k, v in config["model"].items() if k not in RUNTIME_KEYS}
+    model = {k: v for k, v in config["model"].items() if k not in (*RUNTIME_KEYS, "fixed_generator")}
+    if config["model"].get("fixed_generator"):
+        model.update(_target_="ganzoo.models.fixed_generator.build", data=config["data"]["name"], seed=config["seed"])
     runtime = {k: v for k, v in config["model"].items() if k in RUNTIME_KEYS}
     return {**config, "model": model, "runtime": runtime}
 
