@@ -27,7 +27,8 @@ def default_out(cfg: DictConfig, n: int) -> Path:
 def evaluate(cfg: DictConfig) -> dict:
     """The figures and settings (what the JSON file holds)."""
     # evaluate's n is the sample count of every metric: FID/IS/KID's n_samples, n for the others
-    metrics = build_metrics(OmegaConf.merge(cfg.get("metrics") or {}, {"n_samples": int(cfg.n), "n": int(cfg.n)}))
+    chosen = OmegaConf.to_container(cfg.metrics, resolve=True) if cfg.get("metrics") else {}
+    metrics = build_metrics({**chosen, "n_samples": int(cfg.n), "n": int(cfg.n)})
     if not metrics:
         raise ConfigError("no metric chosen: pass metrics=fid or metrics=[fid,is,kid]")
     if bool(cfg.ckpt) == bool(cfg.input):

@@ -63,12 +63,15 @@ def scatter_plot(points: torch.Tensor, path: Path, title: str = "") -> Path:
     return _save(fig, path)
 
 
-def curves_plot(history: dict[str, tuple[list[int], list[float]]], path: Path) -> Path | None:
-    """One panel per group of logged training figures that the run has, then one per val/* figure, against
-    generator iterations."""
+def curve_panels(history: dict) -> list[tuple[str, list[str]]]:
+    """(title, figures) of each panel: a group of logged training figures that the run has, then each val/* figure."""
     panels = [(title, [k for k in keys if k in history]) for title, keys in CURVE_PANELS]
-    panels = [(title, keys) for title, keys in panels if keys]
-    panels += [(key, [key]) for key in sorted(history) if key.startswith("val/")]
+    return [(title, keys) for title, keys in panels if keys] + [(k, [k]) for k in sorted(history) if k.startswith("val/")]
+
+
+def curves_plot(history: dict[str, tuple[list[int], list[float]]], path: Path) -> Path | None:
+    """The panels of `curve_panels`, against generator iterations."""
+    panels = curve_panels(history)
     if not panels:
         return None
     fig = Figure(figsize=(7, 2.4 * len(panels)))
