@@ -5,6 +5,7 @@ figure the best checkpoint follows; the shipped ones answer what they apply to f
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,15 @@ def test_curves_show_every_val_figure_a_run_logged():
     history = {k: ([1], [0.5]) for k in ("train/w_estimate", "val/fid", "val/digits_fid", "val/spread")}
     panels = curve_panels(history)
     assert [title for title, _ in panels] == ["Wasserstein estimate", "val/digits_fid", "val/fid", "val/spread"]
+
+
+def test_a_users_metric_is_an_option_of_a_metrics_group_of_their_own(run_dir):
+    user_conf = Path(__file__).parent / "user_conf"
+    summary = ganzoo.train(tiny([f"hydra.searchpath=[file://{user_conf}]", "metrics=spread", "data=gaussians8", *TWO_STEPS],
+                                run_dir))
+    assert logged(run_dir, "val/spread") == [1, 2] and {"val/w1", "val/modes"} <= set(summary["figures"])
+
+
+def test_an_old_figure_key_says_where_it_lives_now():
+    with pytest.raises(ConfigError, match=r"callbacks.toy_figures.n is now metrics.w1.n .*e.g. metrics.w1.n=100"):
+        ganzoo.compose(["callbacks.toy_figures.n=100"])

@@ -143,7 +143,7 @@ def test_a_run_of_format_2_resumes_and_goes_on(tmp_path):
     (tmp_path / "checkpoints").mkdir()
     ckpt = tmp_path / "checkpoints" / "last.ckpt"
     shutil.copy(FORMAT_1 / "format2_digits_ogan_dcgan_ema.ckpt", ckpt)
-    summary = ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=3", "callbacks.digit_figures.n=100"]))
+    summary = ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=3", "metrics.digits.n=100"]))
     saved = torch.load(ckpt, weights_only=True)
     assert summary["steps"] == 3 and saved["global_step"] == 3 and saved["ganzoo"]["num_classes"] == 10
 
