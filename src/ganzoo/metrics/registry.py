@@ -73,6 +73,8 @@ class Run:
 
     def samples(self, n: int) -> torch.Tensor:
         """n samples from z of `seed`'s own generator (never training's random stream), as the module draws them."""
+        if self.module is None:
+            raise ConfigError("this metric measures a generator's samples: pass ckpt=PATH rather than input=FOLDER")
         return self.once(("samples", n), lambda: self.module.sample(n, seed=self.seed))
 
     def once(self, key: Hashable, compute: Callable[[], Any]) -> Any:
