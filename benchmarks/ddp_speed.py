@@ -25,7 +25,7 @@ CASES = {  # name: (overrides, global batch, steps)
     "wgan_gp mlp toy": (["loss=wgan_gp", "data=gaussians8"], 256, 60),
     "wgan_gp dcgan digits 32x32": (["loss=wgan_gp", "model=dcgan", "data=digits"], 64, 20),
 }
-QUIET = ["logger=none", "callbacks.snapshots=null", "callbacks.toy_figures=null", "callbacks.curves=null",
+QUIET = ["logger=none", "callbacks.snapshots=null", "metrics.w1=null", "metrics.modes=null", "callbacks.curves=null",
          "callbacks.best_checkpoint=null", "callbacks.progress=null", "loss.critic_warmup=null"]
 
 

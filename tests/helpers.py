@@ -40,7 +40,7 @@ def tiny(overrides: list[str], run_dir: Path | None = None):
     """A composed config with small nets (model=dcgan or mlp, whichever `overrides` picks)."""
     shrink = TINY_DCGAN[1:] if "model=dcgan" in overrides else TINY_TOY
     extra = [f"run_dir={run_dir}"] if run_dir else []
-    return ganzoo.compose([*shrink, "callbacks.digit_figures.n=100", *overrides, *extra])
+    return ganzoo.compose([*shrink, "metrics.digits.n=100", *overrides, *extra])
 
 
 def fit(module: L.LightningModule, datamodule: L.LightningDataModule, steps: int, callbacks=()) -> L.Trainer:

@@ -127,7 +127,7 @@ def test_ctrl_c_keeps_a_usable_last_checkpoint(run_dir, monkeypatch):
 def checkpoints(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("trained")
     ganzoo.train(tiny(["data=digits", "model=dcgan", *SHORT], root / "digits"))
-    ganzoo.train(tiny(["data=gaussians8", *SHORT, "callbacks.toy_figures.n=100"], root / "toy"))
+    ganzoo.train(tiny(["data=gaussians8", *SHORT, "metrics.w1.n=100"], root / "toy"))
     return {name: root / name / "checkpoints" / "last.ckpt" for name in ("digits", "toy")}
 
 

@@ -19,7 +19,7 @@ from helpers import DDP_CPU, TINY_DCGAN, TINY_TOY, cli, probed, rank_files, tiny
 
 # float64 and no batch norm: a 2-rank run and one process then agree to rounding (DDP averages the ranks' mean
 # gradients, which is the global batch's mean gradient).
-EXACT = [*TINY_TOY, "model.hidden_layers=2", "steps=4", "callbacks.every_n_steps=2", "callbacks.toy_figures.n=100",
+EXACT = [*TINY_TOY, "model.hidden_layers=2", "steps=4", "callbacks.every_n_steps=2", "metrics.w1.n=100",
          "logger=none", "trainer.precision=64-true"]
 OBJECTIVES = {
     "wgan_gp": ["loss=wgan_gp"],  # the penalty's double backward
@@ -47,7 +47,7 @@ def test_two_ranks_hold_equal_weights_and_equal_one_process_on_the_global_batch(
 
 @pytest.mark.slow
 def test_a_resumed_two_rank_run_ends_bitwise_where_the_unbroken_one_ends(tmp_path):
-    args = [*TINY_TOY, "steps=6", "callbacks.every_n_steps=3", "callbacks.toy_figures.n=100", "logger=none", *DDP_CPU,
+    args = [*TINY_TOY, "steps=6", "callbacks.every_n_steps=3", "metrics.w1.n=100", "logger=none", *DDP_CPU,
             "loss.critic_warmup=null"]
     probed(args, tmp_path / "unbroken")
     probed([*args, "steps=3"], tmp_path / "broken")
@@ -59,7 +59,7 @@ def test_a_resumed_two_rank_run_ends_bitwise_where_the_unbroken_one_ends(tmp_pat
 
 
 SWEEP = ["-m", "loss=gan,wgan_gp", *TINY_TOY, "data.batch_size=8", "steps=2", "callbacks.every_n_steps=2",
-         "callbacks.toy_figures.n=100", *DDP_CPU]
+         "metrics.w1.n=100", *DDP_CPU]
 
 
 @pytest.mark.slow
@@ -103,7 +103,7 @@ print("SUMMARY " + json.dumps(ganzoo.train(cfg)))
 @pytest.mark.slow
 def test_the_python_api_returns_the_summary_when_the_ranks_are_forked(tmp_path):
     # forked ranks (DDP in a notebook): rank 0 is a child, and this process held no summary of its own
-    args = [*TINY_TOY, "data.batch_size=8", "steps=2", "callbacks.every_n_steps=2", "callbacks.toy_figures.n=100",
+    args = [*TINY_TOY, "data.batch_size=8", "steps=2", "callbacks.every_n_steps=2", "metrics.w1.n=100",
             "logger=none", *DDP_CPU, "trainer.strategy.start_method=fork", f"run_dir={tmp_path / 'run'}"]
     done = subprocess.run([sys.executable, "-c", FORKED, *args], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -43,7 +43,7 @@ def test_real_digits_cover_every_class_evenly_and_one_class_does_not(judge):
 
 def test_a_digits_run_logs_the_figures_and_keeps_its_best_checkpoint_by_them(run_dir):
     ganzoo.train(tiny(["loss=gan", "data=digits", *TINY_DCGAN, "steps=2", "callbacks.every_n_steps=2",
-                       "callbacks.digit_figures.n=50"], run_dir))
+                       "metrics.digits.n=50"], run_dir))
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["main_metric"] == "val/digits_fid"
     assert {"val/digits_classes", "val/digits_confident", "val/digits_tv", "val/digits_fid"} <= set(summary["figures"])

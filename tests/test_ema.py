@@ -49,7 +49,7 @@ def test_sampling_draws_from_the_average_unless_told_raw():
 
 def test_the_sample_command_draws_from_the_average_and_raw_true_from_the_generator(tmp_path, monkeypatch, capsys):
     ganzoo.train(tiny(["loss=gan", "runtime.ema=true", "runtime.ema_decay=0.5", "steps=2", "callbacks.every_n_steps=2",
-                       "callbacks.toy_figures.n=100", "logger=none"], tmp_path / "run"))
+                       "metrics.w1.n=100", "logger=none"], tmp_path / "run"))
     ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
     for raw in (False, True):
         out = tmp_path / f"raw_{raw}.npy"

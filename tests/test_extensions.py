@@ -68,10 +68,10 @@ def test_the_generator_step_scores_real_data_only_for_an_objective_that_asks(tar
 
 def test_a_users_objective_trains_from_the_command_line_by_target_and_from_a_config_group_of_their_own(tmp_path):
     by_target = cli(["loss._target_=user_extensions.Relativistic", *TINY_TOY, "steps=2", "callbacks.every_n_steps=2",
-                     "callbacks.toy_figures.n=100", f"run_dir={tmp_path / 'toy'}"], env=USER_PATH)
+                     "metrics.w1.n=100", f"run_dir={tmp_path / 'toy'}"], env=USER_PATH)
     assert by_target.returncode == 0, by_target.stderr[-2000:]
     by_group = cli([f"hydra.searchpath=[file://{TESTS / 'user_conf'}]", "loss=relativistic", "data=digits", *TINY_DCGAN,
-                    "steps=2", "callbacks.every_n_steps=2", "callbacks.digit_figures.n=100", f"run_dir={tmp_path / 'digits'}"],
+                    "steps=2", "callbacks.every_n_steps=2", "metrics.digits.n=100", f"run_dir={tmp_path / 'digits'}"],
                    env=USER_PATH)
     assert by_group.returncode == 0, by_group.stderr[-2000:]
     for run in ("toy", "digits"):

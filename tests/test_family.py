@@ -81,7 +81,7 @@ def test_the_one_sided_penalty_ignores_gradient_norms_below_1():
 
 
 def test_spectral_norm_keeps_every_critic_layer_at_a_largest_singular_value_near_1(run_dir):
-    cfg = tiny(["loss=hinge", "steps=4", "logger=none", "callbacks.every_n_steps=4", "callbacks.toy_figures.n=100"], run_dir)
+    cfg = tiny(["loss=hinge", "steps=4", "logger=none", "callbacks.every_n_steps=4", "metrics.w1.n=100"], run_dir)
     ganzoo.train(cfg)
     critic = ganzoo.load(run_dir / "checkpoints" / "last.ckpt").critic
     layers = [m for m in critic.modules() if isinstance(m, nn.Linear)]
@@ -108,7 +108,7 @@ OPTIONS = {
 def test_each_new_option_trains_a_few_steps_and_writes_its_files(option, data, run_dir):
     images = [*TINY_DCGAN, "model.critic_norm=none"] if data == "digits" else []
     cfg = tiny([f"data={data}", *images, *OPTIONS[option], "steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null",
-                "callbacks.toy_figures.n=100"], run_dir)
+                "metrics.w1.n=100"], run_dir)
     summary = ganzoo.train(cfg)
     assert summary["steps"] == 2 and (run_dir / "summary.json").is_file() and (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert all(torch.isfinite(torch.tensor(v)) for v in summary["figures"].values())
@@ -119,7 +119,7 @@ def test_each_new_option_trains_a_few_steps_and_writes_its_files(option, data, r
 @pytest.mark.slow
 def test_hinge_with_r1_and_spectral_norm_trains_from_the_command_line(tmp_path):
     done = cli(["loss=hinge", "constraint=[spectral_norm,r1]", "model.width=32", "data.batch_size=16", "steps=2",
-                "callbacks.every_n_steps=2", "callbacks.toy_figures.n=100", f"run_dir={tmp_path}"])
+                "callbacks.every_n_steps=2", "metrics.w1.n=100", f"run_dir={tmp_path}"])
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads((tmp_path / "summary.json").read_text())["figures"]
     assert {"train/r1", "train/f_real", "val/w1"} <= figures.keys()

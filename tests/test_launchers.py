@@ -24,7 +24,7 @@ from ganzoo.placement import place, place_job
 from helpers import cli
 
 TINY_SWEEP = ["-m", "loss=gan,wgan_gp", "steps=3", "callbacks.every_n_steps=3", "model.width=32", "data.batch_size=16",
-              "callbacks.toy_figures.n=100"]
+              "metrics.w1.n=100"]
 
 
 def with_hydra(overrides: list[str]):

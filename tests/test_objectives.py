@@ -255,7 +255,7 @@ def test_a_constraint_wraps_the_critic_once_when_the_nets_are_built_and_a_checkp
     x = torch.randn(4, 2)
     assert torch.equal(module.critic(x), 2 * module.critic.inner(x))
     assert [type(c).__name__ for c in module.constraints] == ["GradientPenalty", "DoubleTheCritic"]
-    ganzoo.train(tiny([*wrap, "steps=1", "callbacks.every_n_steps=1", "callbacks.toy_figures.n=100"], run_dir))
+    ganzoo.train(tiny([*wrap, "steps=1", "callbacks.every_n_steps=1", "metrics.w1.n=100"], run_dir))
     loaded = ganzoo.load(run_dir / "checkpoints" / "last.ckpt")
     assert isinstance(loaded.critic, DoubledCritic) and not isinstance(loaded.critic.inner, DoubledCritic)
     assert any(name.startswith("critic.inner.") for name in loaded.state_dict())

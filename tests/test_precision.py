@@ -62,7 +62,7 @@ def test_mixed_precision_trains_with_the_penalty(precision, run_dir, monkeypatch
 
     monkeypatch.setattr(Score, "input_gradient", spy)
     cfg = tiny(["loss=wgan_gp", "trainer=cpu", f"trainer.precision={precision}", "steps=3", "logger=none",
-                "callbacks.every_n_steps=3", "callbacks.toy_figures.n=100"], run_dir)
+                "callbacks.every_n_steps=3", "metrics.w1.n=100"], run_dir)
     if precision == "16-mixed":  # Lightning turns 16-mixed into bf16 on a CPU; its plugin, given, keeps float16
         with open_dict(cfg):
             del cfg.trainer.precision
@@ -81,7 +81,7 @@ def test_mixed_precision_trains_with_the_penalty(precision, run_dir, monkeypatch
 def test_compile_trains_and_leaves_a_differentiated_critic_eager(loss, run_dir):
     # aot_eager: torch.compile's capture and autograd without a C++ toolchain (inductor needs one; see README)
     cfg = tiny([f"loss={loss}", "runtime.compile=aot_eager", "steps=2", "logger=none", "loss.critic_warmup=null",
-                "callbacks.every_n_steps=2", "callbacks.toy_figures.n=100"], run_dir)
+                "callbacks.every_n_steps=2", "metrics.w1.n=100"], run_dir)
     summary = ganzoo.train(cfg)
     assert summary["steps"] == 2
     module = ganzoo.load(run_dir / "checkpoints" / "last.ckpt")  # same keys as an eager run's checkpoint

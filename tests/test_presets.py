@@ -73,7 +73,7 @@ def test_linear_decay_takes_both_learning_rates_to_0_at_the_last_step(tmp_path):
             seen.append([o.param_groups[0]["lr"] for o in trainer.optimizers])
 
     cfg = ganzoo.compose(["loss.lr_decay=linear", "steps=4", "model.width=16", "callbacks.every_n_steps=4",
-                          "callbacks.toy_figures.n=100", "logger=none", f"run_dir={tmp_path}"])
+                          "metrics.w1.n=100", "logger=none", f"run_dir={tmp_path}"])
     from ganzoo.assemble import build_datamodule
     from ganzoo.objectives import build_objective
 

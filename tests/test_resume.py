@@ -16,7 +16,7 @@ from ganzoo.checkpoint import FORMAT
 from ganzoo.errors import ConfigError
 from helpers import cli, tiny, wandb_run
 
-EVERY_2 = ["callbacks.every_n_steps=2", "loss.critic_warmup=null", "callbacks.toy_figures.n=100"]
+EVERY_2 = ["callbacks.every_n_steps=2", "loss.critic_warmup=null", "metrics.w1.n=100"]
 RUNS = {
     "toy wgan_gp with instance noise": ["loss=wgan_gp", "data=gaussians8", "constraint=[gp,instance_noise]",
                                         "constraint.instance_noise.sigma=0.1", "constraint.instance_noise.anneal_steps=8"],
@@ -134,7 +134,7 @@ def test_a_run_of_format_1_resumes_and_goes_on(tmp_path):
     ckpt = tmp_path / "checkpoints" / "last.ckpt"
     shutil.copy(FORMAT_1 / "format1_toy_wgan_gp_noise.ckpt", ckpt)
     # (this copy lies elsewhere than where it was written; the format-1 config lacks today's single last.ckpt)
-    summary = ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=4", "callbacks.toy_figures.n=100",
+    summary = ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=4", "metrics.w1.n=100",
                                            "callbacks.last_checkpoint.enable_version_counter=false"]))
     assert summary["steps"] == 4 and Path(summary["run_dir"]) == tmp_path
     assert torch.load(ckpt, weights_only=True)["ganzoo"]["format"] == FORMAT  # rewritten in today's format
@@ -144,7 +144,7 @@ def test_a_run_of_format_2_resumes_and_goes_on(tmp_path):
     (tmp_path / "checkpoints").mkdir()
     ckpt = tmp_path / "checkpoints" / "last.ckpt"
     shutil.copy(FORMAT_1 / "format2_digits_ogan_dcgan_ema.ckpt", ckpt)
-    summary = ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=3", "callbacks.digit_figures.n=100"]))
+    summary = ganzoo.train(ganzoo.compose([f"ckpt_path={ckpt}", "steps=3", "metrics.digits.n=100"]))
     saved = torch.load(ckpt, weights_only=True)
     assert summary["steps"] == 3 and saved["global_step"] == 3 and saved["ganzoo"]["num_classes"] == 10
 

@@ -28,7 +28,7 @@ def columns(path) -> set[str]:
 
 @pytest.mark.parametrize("loss", OBJECTIVES)
 def test_toy_run_writes_metrics_plots_checkpoint_and_summary(loss, run_dir):
-    summary = ganzoo.train(tiny([f"loss={loss}", "data=gaussians8", *SHORT, "callbacks.toy_figures.n=200"], run_dir))
+    summary = ganzoo.train(tiny([f"loss={loss}", "data=gaussians8", *SHORT, "metrics.w1.n=200"], run_dir))
     assert (run_dir / "config.yaml").is_file()
     names = columns(run_dir / "metrics.csv")
     assert {"step", "train/critic_loss", "train/generator_loss", "val/modes", "val/hq", "val/w1"} <= names
@@ -120,13 +120,13 @@ def test_evaluation_leaves_training_unchanged(tmp_path):
     weights = []
     for every in (1, 3):
         run_dir = tmp_path / f"every{every}"
-        ganzoo.train(tiny(["steps=3", f"callbacks.every_n_steps={every}", "callbacks.toy_figures.n=50"], run_dir))
+        ganzoo.train(tiny(["steps=3", f"callbacks.every_n_steps={every}", "metrics.w1.n=50"], run_dir))
         weights.append(torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"])
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
 def test_toy_figures_are_logged_once_per_evaluation(run_dir):
-    ganzoo.train(tiny(["steps=4", "callbacks.every_n_steps=2", "callbacks.toy_figures.n=50"], run_dir))
+    ganzoo.train(tiny(["steps=4", "callbacks.every_n_steps=2", "metrics.w1.n=50"], run_dir))
     with open(run_dir / "metrics.csv") as f:
         rows = [r for r in csv.DictReader(f) if r["val/w1"]]
     assert [int(r["step"]) for r in rows] == [2, 4]
@@ -165,7 +165,7 @@ def test_between_checkpoints_divergence_is_caught_one_iteration_late_with_its_ow
 
 
 def test_the_last_checkpoint_holds_the_final_step_and_the_summary_names_only_a_written_one(tmp_path):
-    short = ["steps=3", "callbacks.every_n_steps=2", "callbacks.toy_figures.n=100"]
+    short = ["steps=3", "callbacks.every_n_steps=2", "metrics.w1.n=100"]
     summary = ganzoo.train(tiny(short, tmp_path / "saved"))
     assert torch.load(summary["checkpoint"], weights_only=True)["global_step"] == 3  # not step 2's state
     summary = ganzoo.train(tiny([*short, "callbacks.last_checkpoint=null"], tmp_path / "none"))

@@ -16,7 +16,7 @@ from ganzoo.errors import ConfigError
 from helpers import cli, wandb_run
 
 TINY_SWEEP = ["-m", "loss=gan,wgan", "steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null",
-              "model.width=32", "data.batch_size=16", "callbacks.toy_figures.n=100"]
+              "model.width=32", "data.batch_size=16", "metrics.w1.n=100"]
 
 pytestmark = pytest.mark.slow  # end-to-end: whole command lines, Inception, or two processes
 

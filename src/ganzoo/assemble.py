@@ -15,7 +15,7 @@ from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from ganzoo.callbacks import RunSummary, SampleQuality
+from ganzoo.callbacks import Evaluation, RunSummary
 from ganzoo.checkpoint import RunState, resume
 from ganzoo.checkpoint import read as read_checkpoint
 from ganzoo.config import to_plain, validate
@@ -25,8 +25,6 @@ from ganzoo.errors import ConfigError
 from ganzoo.instantiation import make
 from ganzoo.loggers import build_loggers
 from ganzoo.memory import check_batch_fits_memory
-from ganzoo.metrics.images import METRICS as METRIC_NAMES
-from ganzoo.metrics.images import enabled as enabled_metrics
 from ganzoo.objectives import build_objective
 from ganzoo.placement import place
 
@@ -103,28 +101,22 @@ def build_datamodule(cfg: DictConfig) -> GANDataModule:
 
 
 def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callback]:
-    """The callbacks group, one `_target_` each; a null entry is switched off. The best checkpoint follows the
-    datamodule's main figure (val/w1 on toy data), or val/fid on images when metrics=fid is on, at the steps
-    that figure is measured; it is left out when there is none. The metrics group adds FID/IS/KID."""
-    metrics = enabled_metrics(cfg.get("metrics")) if datamodule.is_image_data else []
-    main_metric = "val/fid" if "fid" in metrics else datamodule.main_metric
-    callbacks = []
-    for name, node in cfg.callbacks.items():
-        if not isinstance(node, DictConfig):  # switched off (null) or a shared setting such as every_n_steps
-            continue
-        if name == "best_checkpoint":
-            if node.monitor is None and main_metric is None:
-                continue
-            node = OmegaConf.merge(node, {"monitor": node.monitor or main_metric})
-            if node.monitor == "val/fid":
-                node.every_n_train_steps = cfg.metrics.every_n_steps
-        callbacks.append(make(node))
-    if metrics:
-        settings = {k: v for k, v in cfg.metrics.items() if k not in METRIC_NAMES}
-        callbacks.append(SampleQuality(metrics, **settings))
+    """The callbacks group, one `_target_` each; a null entry is switched off. A checkpoint callback whose monitor
+    is null follows the run's main figure (metrics.main, else the data's: val/w1 on toy data) at the steps its
+    metric measures it (`Evaluation.main_figure`), and is left out when there is none."""
+    nodes = [node for node in cfg.callbacks.values() if isinstance(node, DictConfig)]  # not null, not every_n_steps
+    follows_main = ["monitor" in node and node.monitor is None for node in nodes]
+    made = {i: make(node) for i, node in enumerate(nodes) if not follows_main[i]}
+    evaluation = next((c for c in made.values() if isinstance(c, Evaluation)), None)
+    main = evaluation.main_figure(datamodule) if evaluation is not None else None
+    if main is not None:
+        figure, every_n_steps = main
+        made.update({i: make(OmegaConf.merge(node, {"monitor": figure, "every_n_train_steps": every_n_steps}))
+                     for i, node in enumerate(nodes) if follows_main[i]})
+    callbacks = [made[i] for i in sorted(made)]
     for callback in callbacks:
         if isinstance(callback, RunSummary):  # named in summary.json; what hparams_search minimizes by default
-            callback.main_metric = main_metric
+            callback.main_metric = main[0] if main is not None else None
     return callbacks
 
 

@@ -116,15 +116,49 @@ def with_logger_group(config: dict) -> dict:
     return {**config, "logger": {name: {**logger, "_target_": target}}}
 
 
+# Before metrics were registered by name, a run config had callbacks.toy_figures and callbacks.digit_figures (each
+# with its n) and metrics.fid/is/kid: true; today one Evaluation callback runs one metrics node per metric.
+EVALUATION = {"_target_": "ganzoo.callbacks.Evaluation", "metrics": "${metrics}", "_recursive_": False}
+FIGURE_CALLBACKS = {"toy_figures": {"w1": "ganzoo.metrics.toy.W1", "modes": "ganzoo.metrics.toy.Modes"},
+                    "digit_figures": {"digits": "ganzoo.metrics.digits.DigitFigures"}}
+IMAGE_METRICS = {"fid": "ganzoo.metrics.images.FID", "is": "ganzoo.metrics.images.IS", "kid": "ganzoo.metrics.images.KID"}
+
+
+def with_registered_metrics(config: dict) -> dict:
+    """A run config from before metrics were registered by name in today's layout (unchanged if it is one)."""
+    callbacks = dict(config.get("callbacks") or {})
+    if not callbacks.keys() & FIGURE_CALLBACKS.keys():
+        return config
+    old = dict(config.get("metrics") or {})
+    chosen = [name for name in IMAGE_METRICS if old.pop(name, None) is True]
+    metrics: dict = {"main": "val/fid" if "fid" in chosen else None}
+    for key, targets in FIGURE_CALLBACKS.items():
+        node = callbacks.get(key)  # null (switched off) or absent (digit figures came later): off, as in that run
+        for name, target in targets.items():
+            every = node.get("every_n_steps", "${..every_n_steps}") if node is not None else None
+            every = "${callbacks.every_n_steps}" if str(every).startswith("${") else every
+            metrics[name] = None if node is None else {"_target_": target, "every_n_steps": every, "n": node.get("n", 1000)}
+    metrics.update({**old, **{name: {"_target_": IMAGE_METRICS[name]} for name in chosen}})
+    callbacks = {("evaluation" if k == "toy_figures" else k): (EVALUATION if k == "toy_figures" else v)
+                 for k, v in callbacks.items() if k != "digit_figures"}
+    return {**config, "callbacks": callbacks, "metrics": metrics}
+
+
+def todays_layout(config: dict) -> dict:
+    """A format-2 (or converted format-1) run config with every later move applied: runtime node, logger group,
+    registered metrics."""
+    return with_registered_metrics(with_logger_group(from_format_2(config)))
+
+
 def stored_config(checkpoint: dict) -> tuple[DictConfig, tuple[int, ...], int | None]:
     """The run's config (interpolations kept) in today's layout, the shape of one sample and the data's number of
     classes."""
     state = checkpoint["ganzoo"]
     if int(state.get("format", 1)) >= 2:  # format 2 had no labels: its nets take none
-        config = OmegaConf.create(with_logger_group(from_format_2(state["config"])))
+        config = OmegaConf.create(todays_layout(state["config"]))
         return config, tuple(state["data_shape"]), state.get("num_classes")
     hparams = checkpoint["hyper_parameters"]  # format 1 kept the resolved config there, and the shape
-    config = OmegaConf.create(with_logger_group(from_format_2(from_format_1(state.get("config") or hparams["cfg"]))))
+    config = OmegaConf.create(todays_layout(from_format_1(state.get("config") or hparams["cfg"])))
     return config, tuple(hparams["data_shape"]), None
 
 

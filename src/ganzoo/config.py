@@ -33,6 +33,10 @@ MOVED_KEYS = {
     "loss.correlation_weight": ("encoder.correlation_weight", "O-GAN's encoder works with any loss"),
     **{f"model.{key}": (f"runtime.{key}", "one node for how any model runs") for key in RUNTIME_KEYS},
     "model.fixed_generator": ("model=fixed_generator", "a model of its own, with model=mlp's critic"),
+    "callbacks.toy_figures.n": ("metrics.w1.n", "each metric has its own node; metrics.modes.n for val/modes and val/hq"),
+    "callbacks.digit_figures.n": ("metrics.digits.n", "each metric has its own node"),
+    "callbacks.toy_figures": ("metrics.w1", "each metric has its own node; metrics.modes for val/modes and val/hq"),
+    "callbacks.digit_figures": ("metrics.digits", "each metric has its own node"),
 }
 EACH_LOGGER = "each logger has its own node, so that logger=[csv,wandb] runs both"
 MOVED_KEYS.update({f"logger.{key}": (f"logger.wandb.{key}", EACH_LOGGER) for key in ("offline", "project", "group", "name", "log_model")})

@@ -11,13 +11,14 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+# The training figures' panels, each grouping figures of one scale; every val/* figure a run logs gets a panel of
+# its own after them (the metrics a run measures are its config's, not a fixed list).
 CURVE_PANELS = (
     ("Wasserstein estimate", ("train/w_estimate",)),
     ("losses", ("train/critic_loss", "train/generator_loss")),
     ("gradient penalties", ("train/gp", "train/lp", "train/r1", "train/r2")),
     ("D(x), D(G(z))", ("train/d_real", "train/d_fake")),
     ("f(x), f(G(z))", ("train/f_real", "train/f_fake")),
-    ("toy figures", ("val/w1", "val/hq")),
 )
 
 
@@ -62,10 +63,15 @@ def scatter_plot(points: torch.Tensor, path: Path, title: str = "") -> Path:
     return _save(fig, path)
 
 
-def curves_plot(history: dict[str, tuple[list[int], list[float]]], path: Path) -> Path | None:
-    """One panel per group of logged figures that the run has, against generator iterations."""
+def curve_panels(history: dict) -> list[tuple[str, list[str]]]:
+    """(title, figures) of each panel: a group of logged training figures that the run has, then each val/* figure."""
     panels = [(title, [k for k in keys if k in history]) for title, keys in CURVE_PANELS]
-    panels = [(title, keys) for title, keys in panels if keys]
+    return [(title, keys) for title, keys in panels if keys] + [(k, [k]) for k in sorted(history) if k.startswith("val/")]
+
+
+def curves_plot(history: dict[str, tuple[list[int], list[float]]], path: Path) -> Path | None:
+    """The panels of `curve_panels`, against generator iterations."""
+    panels = curve_panels(history)
     if not panels:
         return None
     fig = Figure(figsize=(7, 2.4 * len(panels)))
@@ -73,7 +79,7 @@ def curves_plot(history: dict[str, tuple[list[int], list[float]]], path: Path) -
     for ax, (title, keys) in zip(axes[:, 0], panels):
         for key in keys:
             steps, values = history[key]
-            ax.plot(steps, values, label=key.split("/")[-1], linewidth=0.8)
+            ax.plot(steps, values, label=key.split("/")[-1], linewidth=0.8, marker="." if len(steps) < 50 else None)
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7)
     axes[-1, 0].set_xlabel("generator iterations")

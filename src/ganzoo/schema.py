@@ -188,8 +188,6 @@ OPTIONS: dict[str, Rule] = {
     "callbacks.every_n_steps": Int(500, low=1),
     "callbacks.*.every_n_steps": Int(500, low=1),
     "callbacks.*.every_n_train_steps": Int(500, low=1),
-    "callbacks.toy_figures.n": Int(1000, low=2),
-    "callbacks.digit_figures.n": Int(1000, low=2),
     "callbacks.progress.refresh_rate": Int(20, low=0),
     "callbacks.*.save_last": BOOL,
     "callbacks.*.save_top_k": Int(1, low=-1),
@@ -199,10 +197,11 @@ OPTIONS: dict[str, Rule] = {
     "callbacks.*.dirpath": Str("checkpoints"),
     "callbacks.*.auto_insert_metric_name": BOOL,
     "callbacks.*.enable_version_counter": BOOL,
-    # FID/IS/KID (conf/metrics)
-    "metrics.fid": BOOL,
-    "metrics.is": BOOL,
-    "metrics.kid": BOOL,
+    # metrics (train.yaml's metrics node, conf/metrics): one node per metric, and settings they share
+    "metrics.*": Node(),  # a metric's node (its _target_ and settings); null switches it off
+    "metrics.*.every_n_steps": Int(500, low=1),
+    "metrics.*.n": Int(1000, low=2),
+    "metrics.main": Str("val/fid", nullable=True),
     "metrics.every_n_steps": Int(5000, low=1),
     "metrics.n_samples": Int(10000, low=2),
     "metrics.n_real": Int(10000, low=2, nullable=True),

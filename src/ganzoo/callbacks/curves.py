@@ -1,5 +1,6 @@
 """Keeps every logged train/ and val/ figure against generator iterations and plots them into
-plots/curves.png (W estimate, losses, penalty, D outputs, toy figures), whatever the logger.
+plots/curves.png (W estimate, losses, penalty, D outputs, and every val/* figure of the run's metrics), whatever
+the logger.
 
 Figures are kept as the device's tensors and read back (one wait for the device) only when plotted or
 checkpointed: reading each as it is logged would make the host wait for the device every iteration."""

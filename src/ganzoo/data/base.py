@@ -84,6 +84,7 @@ class GANDataModule(L.LightningDataModule):
     shape: tuple[int, ...]
     num_classes: int | None = None  # classes of the labels its batches carry; None: unlabelled data
     main_metric: str | None = None  # the figure the best checkpoint is chosen by
+    judged_by_digit_classifier: bool = False  # the bundled digits: ganzoo's digit classifier knows their classes
 
     @property
     def is_image_data(self) -> bool:

@@ -25,7 +25,7 @@ def load_digit_labels() -> torch.Tensor:
 
 class DigitsDataModule(InMemoryImages):
     name = "digits"
-    judged_by_digit_classifier = True  # val/digits_* figures (callbacks/digit_figures.py)
+    judged_by_digit_classifier = True  # the digits metric's val/digits_* figures (metrics/digits.py)
     main_metric = "val/digits_fid"
     num_classes = 10
 

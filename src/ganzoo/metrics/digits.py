@@ -11,6 +11,9 @@ out (`python -m ganzoo.metrics.digits` retrains it and prints its held-out accur
                       (0: every class equally often; 0.9: one class only)
     digits_fid        the Frechet distance between the classifier's 64-dimensional features of the samples and of
                       all 1,797 real digits (torch-fidelity's formula)
+
+They are the registered metric `digits`, on the data that declares itself judged by this classifier
+(`GANDataModule.judged_by_digit_classifier`: the bundled digits).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+
+from ganzoo.metrics.registry import Metric, Run, register_metric
 
 WEIGHTS = Path(__file__).with_name("digit_classifier.pt")
 SIZE = 32  # the classifier's input size; other sizes are resized to it
@@ -128,6 +133,20 @@ class DigitJudge:
             "digits_tv": 0.5 * (share - 0.1).abs().sum().item() if len(confident) else 0.9,
             "digits_fid": max(0.0, float(fid_statistics_to_metric(fake, self.real, verbose=False)["frechet_inception_distance"])),
         }
+
+
+@register_metric
+class DigitFigures(Metric):
+    """val/digits_classes, val/digits_confident, val/digits_tv and val/digits_fid of `n` generated digits."""
+
+    name = "digits"
+    figures = ("digits_classes", "digits_confident", "digits_tv", "digits_fid")
+
+    def applies_to(self, data) -> bool:
+        return data.judged_by_digit_classifier
+
+    def measure(self, run: Run) -> dict[str, float]:
+        return run.keep("digit judge", DigitJudge)(run.samples(self.n))
 
 
 def main(argv: list[str]) -> None:

@@ -7,6 +7,12 @@ held once. Figures come from torch-fidelity's own formulas with its defaults and
 by RandomState(2020)). torchmetrics' own KID and IS draw their subsets from torch's global random state, which
 would both differ from torch-fidelity and disturb training's random stream.
 
+Each figure is a registered metric (`fid`, `is`, `kid`); those measured at the same step with the same settings
+share one pass of the generated images through the feature extractor (`ImageMetrics`), which lives in the
+evaluation, never inside the LightningModule, so checkpoints never hold it. With several processes each rank
+draws its share of `n_samples` with a seed of its own, torchmetrics gathers the states, and rank 0 alone writes
+the reference cache.
+
 Memory: FID keeps running sums only (a d x d matrix); KID keeps the generated pool features (n x 2048 float32)
 and IS the generated logits (n x 1008 float32), because their subsets and splits are drawn from all samples.
 Images are never kept.
@@ -14,7 +20,8 @@ Images are never kept.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Iterable, Iterator
 
 import torch
 from torch import nn
@@ -25,16 +32,14 @@ from torchmetrics import Metric
 from torchmetrics.utilities import dim_zero_cat
 
 from ganzoo.errors import ConfigError
+from ganzoo.instantiation import make
+from ganzoo.metrics import registry
+from ganzoo.metrics.features import build_extractor
+from ganzoo.metrics.reference import DEFAULT_CACHE, dataset_features, folder_batches, folder_images, in_progress
 
-METRICS = ("fid", "is", "kid")
+FIGURES = ("fid", "is", "kid")  # what ImageMetrics computes, in the order it reports them
 FIDELITY_SEED = 2020  # torch-fidelity's rng_seed for KID subsets and the IS shuffle
-
-
-def enabled(metrics_cfg) -> list[str]:
-    """The metrics a `metrics` config turns on, in a fixed order (metrics=[fid,is,kid] sets fid/is/kid: true)."""
-    if not metrics_cfg:
-        return []
-    return [name for name in METRICS if metrics_cfg.get(name)]
+RANK_SEED_STRIDE = 1_000_003  # rank r draws its share of the generated images from z of seed + r * stride
 
 
 class FrechetDistance(Metric):
@@ -135,8 +140,8 @@ class ImageMetrics:
         isc_splits: int = 10,
         seed: int = FIDELITY_SEED,
     ):
-        self.names = [n for n in METRICS if n in set(names)]
-        unknown = set(names) - set(METRICS)
+        self.names = [n for n in FIGURES if n in set(names)]
+        unknown = set(names) - set(FIGURES)
         if unknown or not self.names:
             raise ConfigError(f"unknown metric(s) {sorted(unknown) or '(none)'}: choose from fid, is, kid (e.g. metrics=[fid,kid])")
         self.extractor = extractor
@@ -198,3 +203,117 @@ def generated_batches(module, n: int, seed: int, batch_size: int) -> Iterator[to
     z = torch.randn(n, module.z_dim, generator=torch.Generator().manual_seed(seed))
     for chunk in z.split(batch_size):
         yield module.sample(len(chunk), z=chunk)
+
+
+class ImageFigure(registry.Metric):
+    """A figure of `n_samples` generated images against `n_real` real ones in a feature extractor's space, every
+    `every_n_steps` generator iterations (settings shared through the `metrics` config, conf/metrics/common.yaml)."""
+
+    needs_reference: bool = True  # compares with real images (FID, KID), or judges generated ones alone (IS)
+
+    def __init__(self, every_n_steps: int = 5000, n_samples: int = 10000, n_real: int | None = None, batch_size: int = 100,
+                 inception_weights: str | None = None, feature_extractor: Any = None, cache_dir: str | None = DEFAULT_CACHE,
+                 kid_subsets: int = 100, kid_subset_size: int = 1000, isc_splits: int = 10, seed: int = FIDELITY_SEED):
+        super().__init__(every_n_steps, n_samples)
+        self.n_real = int(n_real or n_samples)
+        self.batch_size = int(batch_size)
+        self.inception_weights = inception_weights
+        self.feature_extractor = feature_extractor  # a config with _target_ (or an nn.Module); None: Inception
+        self.cache_dir = cache_dir
+        self.options = dict(kid_subsets=int(kid_subsets), kid_subset_size=int(kid_subset_size), isc_splits=int(isc_splits),
+                            seed=int(seed))
+
+    def applies_to(self, data) -> bool:
+        return data.is_image_data
+
+    def pass_key(self) -> tuple:
+        """Figures with equal keys are measured in one pass."""
+        return (self.n, self.n_real, self.batch_size, str(self.inception_weights), str(self.feature_extractor),
+                str(self.cache_dir), tuple(sorted(self.options.items())))
+
+    def partners(self, run: registry.Run) -> tuple[str, ...]:
+        """The names of the image figures measured with this one (itself included), in FIGURES order."""
+        names = {m.name for m in run.due if isinstance(m, ImageFigure) and m.pass_key() == self.pass_key()} | {self.name}
+        return tuple(name for name in FIGURES if name in names)
+
+    def engine(self, run: registry.Run, names: tuple[str, ...]) -> ImageMetrics:
+        """The feature extractor (loaded once per run) and the states of `names`."""
+
+        def extractor() -> nn.Module:
+            module = self.feature_extractor
+            if module is not None and not isinstance(module, nn.Module):
+                module = make(module)
+            channels = run.module.data_shape[0] if run.module is not None else None
+            return build_extractor(module, self.inception_weights, channels).to(run.device)
+
+        shared = run.keep(("feature extractor", str(self.inception_weights), str(self.feature_extractor)), extractor)
+        return run.keep(("image figures", self.pass_key(), names), lambda: ImageMetrics(names, shared, **self.options))
+
+    def prepare(self, run: registry.Run) -> None:
+        if self.needs_reference and run.data is None and run.reference is None:
+            raise ConfigError("input=FOLDER needs reference=FOLDER, the real images to compare with")
+        self.engine(run, self.partners(run))  # missing weights fail before training, not at the first pass
+
+    def measure(self, run: registry.Run) -> dict[str, float]:
+        names = self.partners(run)
+        figures = run.once(("image figures", self.pass_key(), names), lambda: self.measure_together(run, names))
+        return {k: v for k, v in figures.items() if k.split("_")[0] == self.name}  # kid and kid_std, ...
+
+    def measure_together(self, run: registry.Run, names: tuple[str, ...]) -> dict[str, float]:
+        metrics = self.engine(run, names)
+        metrics.extractor.to(run.device)
+        if metrics.needs_reference and not metrics.metrics.keys() & {"fid", "kid"}:
+            features, run.shared["reference"] = self.reference(run, metrics)
+            metrics.set_reference(features)
+        if run.images is not None:  # evaluate input=FOLDER
+            count = min(self.n, len(run.images))
+            batches = folder_batches(run.images, self.batch_size, self.n)
+        else:
+            count = self.n // run.world + (run.rank < self.n % run.world)
+            batches = generated_batches(run.module, count, run.seed + RANK_SEED_STRIDE * run.rank, self.batch_size)
+        what = f"{', '.join(names)} at step {run.step}"
+        figures = metrics(in_progress(batches, count, self.batch_size, what, shown=run.leader))
+        weights = getattr(metrics.extractor, "weights", None)
+        run.shared["image settings"] = {**metrics.settings(), "inception_weights": str(weights) if weights else None}
+        run.shared["images"] = count
+        return figures
+
+    def reference(self, run: registry.Run, metrics: ImageMetrics) -> tuple[torch.Tensor, dict]:
+        """The real side's features and where they came from (for evaluate's JSON)."""
+        if run.reference is not None:  # evaluate reference=FOLDER
+            features = metrics.features(folder_batches(folder_images(run.reference), self.batch_size))
+            return features, {"folder": str(Path(run.reference).resolve()), "images": len(features)}
+        features, source = dataset_features(metrics, run.data, self.n_real, self.batch_size, self.cache_dir,
+                                            write=run.leader, progress=run.leader)
+        return features, {"data": type(run.data).__name__, "shape": list(run.data.shape), "images": len(features),
+                          "features": source}
+
+    def release(self, run: registry.Run) -> None:
+        for key, kept in run.kept.items():
+            if isinstance(key, tuple) and key[0] == "feature extractor":
+                kept.to("cpu")
+
+
+@registry.register_metric
+class FID(ImageFigure):
+    """val/fid: Frechet Inception Distance (Heusel et al. 2017)."""
+
+    name = "fid"
+    figures = ("fid",)
+
+
+@registry.register_metric
+class IS(ImageFigure):
+    """val/is: Inception Score (Salimans et al. 2016); evaluate also reports is_std over the splits."""
+
+    name = "is"
+    figures = ("is",)
+    needs_reference = False
+
+
+@registry.register_metric
+class KID(ImageFigure):
+    """val/kid: Kernel Inception Distance (Binkowski et al. 2018); evaluate also reports kid_std over the subsets."""
+
+    name = "kid"
+    figures = ("kid",)
