@@ -79,6 +79,20 @@ def test_a_users_objective_trains_from_the_command_line_by_target_and_from_a_con
         assert summary["objective"] == "Relativistic" and summary["steps"] == 2 and "train/gap" in summary["figures"]
 
 
+def test_a_users_constraint_adds_its_penalty_and_trains_from_the_command_line(tmp_path):
+    from user_extensions import Drift
+
+    from ganzoo.constraints import Score
+
+    real = torch.tensor([[1.0, 2.0], [0.0, -1.0]])
+    value, logs = Drift(eps=0.5).penalty(Score(lambda x: x.sum(1)), real, real, Draws(0))
+    assert value.item() == pytest.approx(0.5 * (9 + 1) / 2) and logs["train/drift"].item() == pytest.approx(5.0)
+    done = cli(["+constraint.drift._target_=user_extensions.Drift", *TINY_TOY, "steps=2", "callbacks.every_n_steps=2",
+                "metrics.w1.n=100", "metrics.modes.n=100", f"run_dir={tmp_path}"], env=USER_PATH)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "train/drift" in json.loads((tmp_path / "summary.json").read_text())["figures"]
+
+
 def test_an_unknown_group_option_still_names_the_options_of_the_search_path_too():
     with pytest.raises(ConfigError, match="relativistic"):
         ganzoo.compose([f"hydra.searchpath=[file://{TESTS / 'user_conf'}]", "loss=relativistc"])
@@ -94,6 +108,13 @@ def test_a_labelled_toy_run_hands_a_critic_that_takes_labels_the_batchs_labels()
         assert ((x - centers[y]).norm(dim=1) < 6 * std).all() and len(set(y.tolist())) > 1
     for _, y in calls[1::3] + calls[2::3]:  # the fakes' labels: drawn uniformly over the 8 modes
         assert y.dtype == torch.int64 and 0 <= y.min() and y.max() < 8
+
+
+def test_a_whole_run_with_a_critic_that_takes_labels_plots_its_points_and_checkpoints(run_dir):
+    summary = ganzoo.train(tiny(["model._target_=user_extensions.build", *TINY_TOY, "steps=2", "callbacks.every_n_steps=2",
+                                 "metrics.w1.n=100", "metrics.modes.n=100"], run_dir))
+    assert summary["steps"] == 2 and (run_dir / "plots" / "toy_000002.png").is_file()
+    assert ganzoo.load(run_dir / "checkpoints" / "last.ckpt").num_classes == 8
 
 
 def test_a_critic_that_takes_labels_on_unlabelled_data_is_refused_in_one_line():

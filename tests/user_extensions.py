@@ -1,4 +1,4 @@
-"""What a user writes to extend ganzoo without forking it: an objective and a model of their own, in their own
+"""What a user writes to extend ganzoo without forking it: an objective, a constraint and a model of their own, in their own
 module (this one), selected from the command line or from a config group of their own (tests/user_conf).
 tests/test_extensions.py trains with them; the README's "Add your own" section is written from them."""
 
@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganzoo.constraints import Constraint, Score
+from ganzoo.draws import Draws
 from ganzoo.models import Nets
 from ganzoo.models.mlp import build as mlp
 from ganzoo.objectives import Objective, Scores
@@ -26,6 +28,18 @@ class Relativistic(Objective):
 
     def generator_loss(self, s: Scores):
         return F.softplus(s.f_real - s.f_fake).mean(), {}
+
+
+class Drift(Constraint):
+    """ProGAN's drift penalty (Karras et al. 2018, section A.1): eps * mean f(x)^2 on real data, which keeps the
+    critic's scores from drifting far from 0."""
+
+    def __init__(self, eps: float = 0.001):
+        self.eps = float(eps)
+
+    def penalty(self, score: Score, real: torch.Tensor, fake: torch.Tensor, draws: Draws):
+        drift = (score(real, score.y_real) ** 2).mean()
+        return self.eps * drift, {"train/drift": drift.detach()}
 
 
 class LabelledCritic(nn.Module):

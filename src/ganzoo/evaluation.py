@@ -34,8 +34,7 @@ def evaluate(cfg: DictConfig) -> dict:
     if bool(cfg.ckpt) == bool(cfg.input):
         raise ConfigError("pass either ckpt=PATH (a ganzoo checkpoint) or input=FOLDER (generated images), not both")
     module = load(cfg.ckpt, map_location=cfg.device) if cfg.ckpt else None
-    if module is not None and cfg.get("batch_norm"):  # else the checkpoint's runtime.sample_batch_norm
-        module.sample_batch_norm = cfg.batch_norm
+    batch_norm = cfg.get("batch_norm") or None  # None: the checkpoint's runtime.sample_batch_norm
     data = make(module.run_config.data) if module is not None else None
     if data is not None:
         metrics = [m for m in metrics if m.applies_to(data)]
@@ -43,7 +42,7 @@ def evaluate(cfg: DictConfig) -> dict:
             raise ConfigError("none of the chosen metrics applies to this checkpoint's data (FID/IS/KID are for image "
                               "models; a toy checkpoint's figures, val/w1 and val/modes, are in summary.json)")
     run = Run(module, data, cfg.device, module.trained_steps if module is not None else 0, seed=int(cfg.seed),
-              due=metrics, reference=cfg.reference or None)
+              due=metrics, reference=cfg.reference or None, batch_norm=batch_norm)
     for metric in metrics:
         metric.prepare(run)  # a missing reference or weights file: one line, before anything is read
     run.images = folder_images(cfg.input) if cfg.input else None
@@ -53,7 +52,7 @@ def evaluate(cfg: DictConfig) -> dict:
         figures.update(metric.measure(run))
     if module is not None:
         generated = {"checkpoint": str(Path(cfg.ckpt).resolve()), "steps": module.trained_steps, "images": int(cfg.n),
-                     "seed": int(cfg.seed), "batch_norm": module.sample_batch_norm}
+                     "seed": int(cfg.seed), "batch_norm": batch_norm or module.sample_batch_norm}
     else:
         generated = {"folder": str(Path(cfg.input).resolve()), "images": run.shared.get("images", int(cfg.n))}
     return {

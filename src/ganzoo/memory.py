@@ -27,7 +27,9 @@ def activation_bytes_per_sample(module: GANTraining) -> int:
     module.eval()
     try:
         with torch.no_grad():
-            module.score(module.generate(torch.randn(2, module.z_dim, generator=torch.Generator().manual_seed(0))))
+            z = torch.randn(2, module.z_dim, generator=torch.Generator().manual_seed(0))
+            y = torch.zeros(2, dtype=torch.long) if module.num_classes else None  # class 0, for nets that take labels
+            module.score(module.generate(z, y), y)
     finally:
         module.train(was_training)
         for hook in hooks:

@@ -14,6 +14,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from PIL import Image
 
 from ganzoo.loggers import GanzooLogger
+from ganzoo.models.calls import takes_labels
 from ganzoo.plots import toy_plot
 
 
@@ -77,6 +78,11 @@ def pair_up(originals: torch.Tensor, reconstructions: torch.Tensor) -> torch.Ten
 
 
 def _cpu_score(pl_module):
+    """The critic's score of points, for the contour lines; None for a critic that takes labels, whose surface
+    differs per class (the plot then shows the points alone)."""
+    if takes_labels(pl_module.critic):
+        return None
+
     def score(points: torch.Tensor) -> torch.Tensor:
         return pl_module.critic_score(points.to(pl_module.device, pl_module.dtype)).float().cpu()
 

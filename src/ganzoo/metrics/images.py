@@ -198,11 +198,12 @@ class ImageMetrics:
         return out
 
 
-def generated_batches(module, n: int, seed: int, batch_size: int) -> Iterator[torch.Tensor]:
-    """n images from a generator module in batches, from z drawn by a torch.Generator of their own (`seed`)."""
+def generated_batches(module, n: int, seed: int, batch_size: int, batch_norm: str | None = None) -> Iterator[torch.Tensor]:
+    """n images from a generator module in batches, from z drawn by a torch.Generator of their own (`seed`);
+    `batch_norm`: the sampling mode, None for the run's own."""
     z = torch.randn(n, module.z_dim, generator=torch.Generator().manual_seed(seed))
     for chunk in z.split(batch_size):
-        yield module.sample(len(chunk), z=chunk)
+        yield module.sample(len(chunk), z=chunk, batch_norm=batch_norm)
 
 
 class ImageFigure(registry.Metric):
@@ -270,7 +271,8 @@ class ImageFigure(registry.Metric):
             batches = folder_batches(run.images, self.batch_size, self.n)
         else:
             count = self.n // run.world + (run.rank < self.n % run.world)
-            batches = generated_batches(run.module, count, run.seed + RANK_SEED_STRIDE * run.rank, self.batch_size)
+            batches = generated_batches(run.module, count, run.seed + RANK_SEED_STRIDE * run.rank, self.batch_size,
+                                        run.batch_norm)
         what = f"{', '.join(names)} at step {run.step}"
         figures = metrics(in_progress(batches, count, self.batch_size, what, shown=run.leader))
         weights = getattr(metrics.extractor, "weights", None)

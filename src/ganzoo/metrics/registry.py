@@ -65,6 +65,7 @@ class Run:
     images: Any = None  # evaluate input=FOLDER: the generated images (torch-fidelity's folder dataset)
     reference: str | None = None  # evaluate reference=FOLDER: the real images
     shared: dict = field(default_factory=dict)  # what one metric computed in this evaluation for others
+    batch_norm: str | None = None  # evaluate batch_norm=...: the sampling mode; None: the run's runtime.sample_batch_norm
 
     @property
     def leader(self) -> bool:
@@ -75,7 +76,7 @@ class Run:
         """n samples from z of `seed`'s own generator (never training's random stream), as the module draws them."""
         if self.module is None:
             raise ConfigError("this metric measures a generator's samples: pass ckpt=PATH rather than input=FOLDER")
-        return self.once(("samples", n), lambda: self.module.sample(n, seed=self.seed))
+        return self.once(("samples", n), lambda: self.module.sample(n, seed=self.seed, batch_norm=self.batch_norm))
 
     def once(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """`compute()` the first time `key` is asked for in this evaluation, its result after that."""
