@@ -2,8 +2,8 @@
 
 It builds, in this order, the objective (conf/loss), the constraints (conf/constraint), the generator and critic
 (conf/model, a `_target_` builder), lets each constraint wrap the critic once, makes the two optimizer factories
-(conf/optim) and hands all of it to the training module (objectives/training.py). Training (`assemble`) and loading (`checkpoint.load`) both come
-through here, so a checkpoint rebuilds exactly the nets it was trained with.
+(conf/optim) and hands all of it to the training module (objectives/training.py). Training (`assemble`) and
+loading (`checkpoint.load`) both come through here, so a checkpoint rebuilds exactly the nets it was trained with.
 
 This is also where nets and constraints meet: a term computed per sample (the gradient penalty) cannot sit on a
 batch-norm critic, since batch norm mixes the samples of a batch (Gulrajani et al. 2017, section 4); such a critic
@@ -36,7 +36,8 @@ from ganzoo.objectives.objective import Objective
 from ganzoo.objectives.training import GANTraining
 
 # What a model of a checkpoint written before a runtime key existed ran with (format 2 and older may lack some).
-RUNTIME_OFF = {"compile": False, "channels_last": False, "sample_batch_norm": "batch", "ema": False}
+RUNTIME_OFF = {"compile": False, "channels_last": False, "sample_batch_norm": "batch", "ema": False, "ema_decay": 0.999,
+               "ema_start": 0}
 
 
 def objective_class(target: str) -> type[Objective]:
