@@ -93,9 +93,11 @@ def test_a_users_constraint_adds_its_penalty_and_trains_from_the_command_line(tm
     assert "train/drift" in json.loads((tmp_path / "summary.json").read_text())["figures"]
 
 
-def test_an_unknown_group_option_still_names_the_options_of_the_search_path_too():
-    with pytest.raises(ConfigError, match="relativistic"):
-        ganzoo.compose([f"hydra.searchpath=[file://{TESTS / 'user_conf'}]", "loss=relativistc"])
+@pytest.mark.parametrize("where", [f"file://{TESTS / 'user_conf'}", "pkg://user_conf"])
+def test_a_config_group_of_ones_own_is_found_by_folder_or_by_package(where):
+    assert ganzoo.compose([f"hydra.searchpath=[{where}]", "loss=relativistic"]).loss._target_ == "user_extensions.Relativistic"
+    with pytest.raises(ConfigError, match="relativistic"):  # a misspelled option lists the user's options too
+        ganzoo.compose([f"hydra.searchpath=[{where}]", "loss=relativistc"])
 
 
 def test_a_labelled_toy_run_hands_a_critic_that_takes_labels_the_batchs_labels():

@@ -31,7 +31,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.errors import CheckpointError, ConfigError
 from ganzoo.objectives import GANTraining, build_objective
-from ganzoo.runtime import RUNTIME_KEYS
+from ganzoo.runtime import BEFORE_THE_KEY, RUNTIME_KEYS
 
 FORMAT = 3
 
@@ -85,15 +85,14 @@ def from_format_1(config: dict) -> dict:
 
 
 def from_format_2(config: dict) -> dict:
-    """A config written before the runtime node: its model's runtime keys moved there (build_objective takes
-    the training module's defaults for those it lacked), and `model.fixed_generator: true` made the model of
-    that name (model=fixed_generator)."""
+    """A config written before the runtime node: its model's runtime keys moved there (those it lacked set as
+    the model ran without them), and `model.fixed_generator: true` made the model of that name."""
     if "runtime" in config:
         return config
     model = {k: v for k, v in config["model"].items() if k not in (*RUNTIME_KEYS, "fixed_generator")}
     if config["model"].get("fixed_generator"):
         model.update(_target_="ganzoo.models.fixed_generator.build", data=config["data"]["name"], seed=config["seed"])
-    runtime = {k: v for k, v in config["model"].items() if k in RUNTIME_KEYS}
+    runtime = {**BEFORE_THE_KEY, **{k: v for k, v in config["model"].items() if k in RUNTIME_KEYS}}
     return {**config, "model": model, "runtime": runtime}
 
 

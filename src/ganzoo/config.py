@@ -68,7 +68,8 @@ def options(group: str, search_path: Sequence[Path] = ()) -> list[str]:
 
 
 def search_path(overrides: Sequence[str]) -> list[Path]:
-    """The folders a `hydra.searchpath=[file://a,pkg://b]` override adds to Hydra's search path."""
+    """The folders a `hydra.searchpath=[file://a,pkg://my_package.conf]` override adds to Hydra's search path
+    (pkg://: the folder of an importable package, named with dots as Hydra names it)."""
     from importlib.util import find_spec
 
     folders = []
@@ -81,10 +82,9 @@ def search_path(overrides: Sequence[str]) -> list[Path]:
             if scheme == "file":
                 folders.append(Path(location))
             elif scheme == "pkg":
-                package, _, sub = location.partition("/")
-                spec = find_spec(package)
+                spec = find_spec(location.replace("/", "."))
                 if spec is not None and spec.submodule_search_locations:
-                    folders.append(Path(list(spec.submodule_search_locations)[0]) / sub)
+                    folders.extend(Path(folder) for folder in spec.submodule_search_locations)
     return folders
 
 

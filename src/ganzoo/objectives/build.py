@@ -35,10 +35,6 @@ from ganzoo.objectives.encoder import CorrelationEncoder
 from ganzoo.objectives.objective import Objective
 from ganzoo.objectives.training import GANTraining
 
-# What a model of a checkpoint written before a runtime key existed ran with (format 2 and older may lack some).
-RUNTIME_OFF = {"compile": False, "channels_last": False, "sample_batch_norm": "batch", "ema": False, "ema_decay": 0.999,
-               "ema_start": 0}
-
 
 def objective_class(target: str) -> type[Objective]:
     """The objective class a config or checkpoint names: ganzoo's (ganzoo.objectives.<name>.<Class>) or any
@@ -89,7 +85,7 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_cl
     objective = make(cfg.loss)
     constraints = build_constraints(cfg.constraint)
     model = model_for_constraints(OmegaConf.to_container(cfg.model, resolve=True), constraints, announce)
-    runtime = {**RUNTIME_OFF, **OmegaConf.to_container(cfg.runtime, resolve=True)}
+    runtime = OmegaConf.to_container(cfg.runtime, resolve=True)
     z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
     encoder = build_encoder(cfg.get("encoder"), z_dim)
     generator, critic = make(
