@@ -35,6 +35,11 @@ BAD_TRAIN_INPUT = {
     "a constraint key that moved": (["constraint.weight=5"], "constraint.weight is now constraint.gp.weight"),
     "a logger key that moved": (["logger=wandb", "logger.offline=true"], "logger.offline is now logger.wandb.offline"),
     "a batch no memory can hold": (["data=gaussians8", "data.batch_size=100000000"], "GiB for the nets' activations"),
+    # optional groups: Hydra itself would skip an option that does not exist and train the defaults
+    "a preset that does not exist": (["experiment=wgan_gp_cifar"], "unknown experiment 'wgan_gp_cifar': choose one of"),
+    "a recipe that does not exist": (["recipe=wgan_gaussians9"], "unknown recipe 'wgan_gaussians9'"),
+    "one value of a sweep that does not exist": (["-m", "experiment=wgan_gp_toy,wgan_gp_cifar"],
+                                                 "unknown experiment 'wgan_gp_cifar'"),
 }
 
 

@@ -16,7 +16,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from ganzoo.config import compose, config_dir
+from ganzoo.config import check_group_choices, compose, config_dir
 from ganzoo.errors import ConfigError, GanzooError
 
 HYDRA_FLAGS_WITHOUT_RUN = ("--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "--shell-completion", "-sc")
@@ -38,6 +38,10 @@ def run_entry(
     args = sys.argv[1:]
     plain_run = not any(a in ("-m", "--multirun") or a.startswith(HYDRA_FLAGS_WITHOUT_RUN) for a in args)
     composed = None
+    try:  # a sweep's option values too, before Hydra starts its jobs (each job would train the defaults)
+        check_group_choices([a for a in args if not a.startswith("-")])
+    except GanzooError as err:
+        fail(str(err))
     if plain_run:
         try:
             composed = compose([a for a in args if not a.startswith("-")], config_name=config_name)

@@ -15,7 +15,10 @@ from ganzoo.errors import ConfigError
 from ganzoo.runtime import RUNTIME_KEYS
 from ganzoo.schema import check as check_options
 
-GROUPS = ("data", "model", "loss", "constraint", "encoder", "trainer", "logger", "callbacks", "metrics", "hparams_search")
+# Every group a command line may choose from. The optional ones (recipe, experiment, hparams_search) are checked
+# here too: Hydra skips an optional option that does not exist, so a misspelled preset would train the defaults.
+GROUPS = ("data", "model", "loss", "constraint", "encoder", "trainer", "logger", "callbacks", "metrics", "recipe",
+          "experiment", "hparams_search")
 
 # ${coalesce:a,b,...}: the first value that is not null. Lets Hydra's run directory follow `run_dir` when set,
 # else the run directory of the checkpoint being resumed (${checkpoint_run_dir:${ckpt_path}}).
@@ -119,11 +122,12 @@ def check_group_choices(overrides: Sequence[str]) -> None:
             new, why = MOVED_KEYS[key]
             example = new if "=" in new else f"{new}={value}"
             raise ConfigError(f"{key} is now {new} ({why}); e.g. {example}")
-        if not sep or key not in GROUPS or "," in value or value.startswith(("[", "choice(", "range(")):
+        if not sep or key not in GROUPS or value.startswith(("[", "choice(", "range(", "glob(")):
             continue
         choices = options(key, folders)
-        if value not in choices:
-            raise ConfigError(f"unknown {key} '{value}': choose one of {', '.join(choices)} (e.g. {key}={choices[0]})")
+        for choice in value.split(","):  # a sweep's values, each one (-m loss=gan,wgan)
+            if choice not in choices:
+                raise ConfigError(f"unknown {key} '{choice}': choose one of {', '.join(choices)} (e.g. {key}={choices[0]})")
         if key == "hparams_search":
             check_sweeper_installed()
 
