@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import signal as signal_module
 import struct
 import subprocess
 import sys
@@ -378,6 +379,18 @@ class RankProbe(L.Callback):
 
 
 DDP_CPU = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
+
+
+class SignalAt(L.Callback):
+    """Sends this process `signal` at the end of generator iteration `step`, on one rank: what a scheduler or a
+    user does from outside, at a moment the test chooses (`+callbacks.signal._target_=helpers.SignalAt`)."""
+
+    def __init__(self, step: int, signal: str = "SIGTERM", rank: int = 0):
+        self.step, self.signal, self.rank = step, signal, rank
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step == self.step and trainer.global_rank == self.rank:
+            os.kill(os.getpid(), getattr(signal_module, self.signal))
 
 
 def probed(args: list[str], run_dir: Path) -> subprocess.CompletedProcess:

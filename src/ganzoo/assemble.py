@@ -16,7 +16,7 @@ from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ganzoo.callbacks import Evaluation, RunSummary
-from ganzoo.checkpoint import RunState, resume
+from ganzoo.checkpoint import RunState, continued, resume
 from ganzoo.checkpoint import read as read_checkpoint
 from ganzoo.config import to_plain, validate
 from ganzoo.console import lightning_after_ganzoo, run_logging, say
@@ -43,13 +43,19 @@ def train(cfg: DictConfig) -> dict:
     """Train as `cfg` says; return the final figures (the content of summary.json)."""
     validate(cfg)
     cfg = place(cfg)  # -m with sweep_gpus=N: job k trains on GPU k mod N
+    run_dir = resolve_run_dir(cfg)
+    cfg = continued(cfg, run_dir)  # resume=auto: a run directory that holds a checkpoint goes on from it
     # Read early, so that a missing or foreign file fails in one line before anything is built.
     checkpoint = read_checkpoint(cfg.ckpt_path, mmap=True) if cfg.get("ckpt_path") else None
-    run_dir = resolve_run_dir(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")  # a missing or unreadable dataset fails here, before anything else is built or printed
     module = build_objective(cfg, datamodule.shape, datamodule.num_classes)
+    if checkpoint is not None:
+        resume(checkpoint, cfg.ckpt_path, module, datamodule)  # the nets must fit it, finished or not
+        if checkpoint["global_step"] >= cfg.steps:
+            with run_logging():
+                return finished(cfg, checkpoint["global_step"], run_dir)
     check_batch_fits_memory(module, datamodule, cfg.trainer.get("accelerator", "auto"))
     callbacks = build_callbacks(cfg, datamodule)
     with run_logging(), warnings.catch_warnings():
@@ -58,18 +64,26 @@ def train(cfg: DictConfig) -> dict:
         run_state = RunState(OmegaConf.to_container(cfg, resolve=False), datamodule.shape, datamodule.num_classes)
         with lightning_after_ganzoo():  # what Lightning says as its Trainer is made follows ganzoo's first line
             trainer = build_trainer(cfg, [*callbacks, run_state], checkpoint)
-            if checkpoint is not None:
-                resume(checkpoint, cfg.ckpt_path, module, datamodule)
             if trainer.is_global_zero:
                 OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
-                start = f"from step {checkpoint['global_step']} " if checkpoint is not None else ""
-                say(f"ganzoo: training {module.name} on {type(datamodule).__name__} {start}to step {cfg.steps}"
-                    f" in {run_dir.resolve()}, on {devices(trainer)}")
+                what = f"{module.name} on {type(datamodule).__name__}"
+                doing = f"continuing {what} from step {checkpoint['global_step']} ({cfg.ckpt_path})" \
+                    if checkpoint is not None else f"training {what}"
+                say(f"ganzoo: {doing} to step {cfg.steps} in {run_dir.resolve()}, on {devices(trainer)}")
         for logger in trainer.loggers:
             logger.log_hyperparams(to_plain(cfg))
         started = time.time()
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     return next((c.summary for c in callbacks if isinstance(c, RunSummary) and c.summary), None) or written_summary(run_dir, started)
+
+
+def finished(cfg: DictConfig, step: int, run_dir: Path) -> dict:
+    """A run whose checkpoint has reached `steps` has nothing left to train: say so and return its summary."""
+    say(f"ganzoo: {run_dir.resolve()} is finished: its checkpoint is at step {step} of steps={cfg.steps}; "
+        f"nothing to train (a larger steps= trains on)")
+    path = run_dir / "summary.json"
+    return json.loads(path.read_text()) if path.is_file() else {"steps": step, "run_dir": str(run_dir.resolve()),
+                                                                 "checkpoint": str(Path(cfg.ckpt_path).resolve())}
 
 
 def written_summary(run_dir: Path, since: float) -> dict:

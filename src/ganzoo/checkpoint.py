@@ -13,6 +13,9 @@ Beside Lightning's weights, optimizer states and step count, a checkpoint holds 
     wandb_id      the W&B run, so that a resumed run logs into it (absent without logger=wandb); each logger
                   keeps what it needs (`checkpoint_state` in ganzoo/loggers.py)
 
+A run started again in a directory that holds its checkpoint goes on from it (`continued`, resume=auto): the
+same command continues a run that was killed, stopped by a signal or requeued by SLURM.
+
 Resuming needs only the file: `python -m ganzoo.train ckpt_path=.../last.ckpt [steps=5000 ...]`. The run's own
 config comes back (`resumed_config`, called by `config.compose`), keys given beside ckpt_path replace its values,
 and the run goes on in the directory that holds the checkpoint. A group that would build another objective, model
@@ -143,10 +146,21 @@ def with_registered_metrics(config: dict) -> dict:
     return {**config, "callbacks": callbacks, "metrics": metrics}
 
 
+# Callbacks renamed since: Ctrl-C's save-now became a stop at the end of the step for every stopping signal.
+RENAMED_CALLBACKS = {"ganzoo.callbacks.SaveOnInterrupt": "ganzoo.callbacks.StopOnSignal"}
+
+
+def with_renamed_callbacks(config: dict) -> dict:
+    callbacks = {key: {**node, "_target_": RENAMED_CALLBACKS[node["_target_"]]}
+                 if isinstance(node, dict) and node.get("_target_") in RENAMED_CALLBACKS else node
+                 for key, node in (config.get("callbacks") or {}).items()}
+    return {**config, "callbacks": callbacks} if callbacks else config
+
+
 def todays_layout(config: dict) -> dict:
     """A format-2 (or converted format-1) run config with every later move applied: runtime node, logger group,
-    registered metrics."""
-    return with_registered_metrics(with_logger_group(from_format_2(config)))
+    registered metrics, renamed callbacks."""
+    return with_renamed_callbacks(with_registered_metrics(with_logger_group(from_format_2(config))))
 
 
 def stored_config(checkpoint: dict) -> tuple[DictConfig, tuple[int, ...], int | None]:
@@ -216,6 +230,28 @@ def check_weights_fit(module: GANTraining, checkpoint: dict, ckpt_path: str) -> 
 
 
 # ----- the config of a resumed run --------------------------------------------------------------------------------
+def continued(cfg: DictConfig, run_dir: Path) -> DictConfig:
+    """resume=auto: a config with no ckpt_path whose run directory already holds checkpoints/last.ckpt resumes it.
+    The command's own config is the one trained (it is the same command started again; keys it changes, such as
+    steps, apply), so the checkpoint must be of the same objective, model, data and seed."""
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if cfg.get("ckpt_path") or not last.is_file():
+        return cfg
+    if cfg.get("resume") == "never":
+        raise ConfigError(f"{run_dir} already holds a run ({last}); resume=auto goes on with it, or choose another run_dir")
+    saved, _, _ = stored_config(read(last, mmap=True))
+    for key in (*IDENTITY["experiment"], "seed"):
+        before, after = OmegaConf.select(saved, key), OmegaConf.select(cfg, key)
+        if before != after:
+            raise ConfigError(
+                f"{run_dir} holds another run ({key} is {before} there, {after} here); choose another run_dir, or go "
+                f"on with that run as it was trained with ckpt_path={last}"
+            )
+    cfg = cfg.copy()
+    OmegaConf.update(cfg, "ckpt_path", str(last))
+    return cfg
+
+
 def resumed_config(fresh: DictConfig, overrides: Sequence[str], run_dir: str | None) -> DictConfig:
     """The checkpointed run's config with the keys named in `overrides` taken from `fresh` (the same overrides
     composed on ganzoo's defaults); it goes on in `run_dir`, or where the run was. A format-1 checkpoint without

@@ -83,6 +83,7 @@ OPTIONS: dict[str, Rule] = {
     "seed": Int(0, low=0, high=2**32 - 1),
     "run_dir": Str("outputs/my_run", nullable=True),
     "ckpt_path": Str("outputs/.../checkpoints/last.ckpt", nullable=True),
+    "resume": Choice("auto", "never"),
     "optimized_metric": Str("val/w1", nullable=True),
     "sweep_gpus": Int(4, low=1, nullable=True),  # -m: job k trains on GPU k mod sweep_gpus (ganzoo/placement.py)
     # data (conf/data)
@@ -188,6 +189,9 @@ OPTIONS: dict[str, Rule] = {
     "callbacks.every_n_steps": Int(500, low=1),
     "callbacks.*.every_n_steps": Int(500, low=1),
     "callbacks.*.every_n_train_steps": Int(500, low=1),
+    "callbacks.checkpoint_minutes": Float(5, above=0, nullable=True),
+    "callbacks.*.minutes": Float(5, above=0, nullable=True),
+    "callbacks.*.signals": Node(["SIGTERM"], nullable=False),
     "callbacks.progress.refresh_rate": Int(20, low=0),
     "callbacks.*.save_last": BOOL,
     "callbacks.*.save_top_k": Int(1, low=-1),

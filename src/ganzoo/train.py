@@ -39,6 +39,10 @@ def optimized_value(cfg: DictConfig, summary: dict) -> float:
 def task(cfg: DictConfig) -> dict | float:
     """What the command line runs: a summary, or under hparams_search the one figure its sweeper minimizes."""
     summary = run_apart(cfg) if in_ddp_sweep(cfg) else run(cfg)
+    if summary.get("stopped_by"):  # checkpointed at a signal: the process ends as the signal asked (or is requeued)
+        from ganzoo.callbacks.signals import hand_on
+
+        hand_on(summary["stopped_by"])
     return optimized_value(cfg, summary) if "optimized_metric" in cfg else summary
 
 

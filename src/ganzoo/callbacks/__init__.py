@@ -5,8 +5,8 @@ from ganzoo.callbacks.checkpoints import LastCheckpoint
 from ganzoo.callbacks.curves import TrainingCurves
 from ganzoo.callbacks.divergence import DivergenceGuard
 from ganzoo.callbacks.evaluation import Evaluation
-from ganzoo.callbacks.interrupt import SaveOnInterrupt
 from ganzoo.callbacks.progress import GeneratorProgressBar
+from ganzoo.callbacks.signals import StopOnSignal
 from ganzoo.callbacks.snapshots import SampleSnapshots
 from ganzoo.callbacks.summary import RunSummary
 
@@ -17,6 +17,6 @@ __all__ = [
     "LastCheckpoint",
     "RunSummary",
     "SampleSnapshots",
-    "SaveOnInterrupt",
+    "StopOnSignal",
     "TrainingCurves",
 ]

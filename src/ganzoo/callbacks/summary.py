@@ -19,6 +19,7 @@ import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_only
 
+from ganzoo.callbacks.signals import StopOnSignal
 from ganzoo.console import say
 
 
@@ -60,6 +61,7 @@ class RunSummary(L.Callback):
             **({"warmup_seconds_per_step": round(statistics.median(warmup), 5)} if warmup else {}),
             "run_dir": str(run_dir.resolve()),
             "checkpoint": last_checkpoint(trainer),
+            "stopped_by": next((c.stopped_by for c in trainer.callbacks if isinstance(c, StopOnSignal)), None),
         }
         self.write(run_dir)
 
