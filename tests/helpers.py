@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -381,6 +382,17 @@ class RankProbe(L.Callback):
 DDP_CPU = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
 
 
+class SleepEach(L.Callback):
+    """Makes every generator iteration last at least `seconds` longer, whatever the machine: a run that must still
+    be training when a timer fires (`+callbacks.sleep._target_=helpers.SleepEach`). It changes no number."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        time.sleep(self.seconds)
+
+
 class SignalAt(L.Callback):
     """Sends this process `signal` at the end of generator iteration `step`, on one rank: what a scheduler or a
     user does from outside, at a moment the test chooses (`+callbacks.signal._target_=helpers.SignalAt`)."""
@@ -393,12 +405,12 @@ class SignalAt(L.Callback):
             os.kill(os.getpid(), getattr(signal_module, self.signal))
 
 
-def probed(args: list[str], run_dir: Path) -> subprocess.CompletedProcess:
+def probed(args: list[str], run_dir: Path, status: int = 0) -> subprocess.CompletedProcess:
     """A training run from the command line with RankProbe; tests/ is on the children's PYTHONPATH."""
     tests = str(Path(__file__).parent)
     path = os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)
     done = cli([*args, "+callbacks.probe._target_=helpers.RankProbe", f"run_dir={run_dir}"], env={"PYTHONPATH": path})
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == status, done.stderr[-3000:]
     return done
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import subprocess
 import sys
 
@@ -46,12 +47,16 @@ def test_two_ranks_hold_equal_weights_and_equal_one_process_on_the_global_batch(
 
 
 @pytest.mark.slow
-def test_a_resumed_two_rank_run_ends_bitwise_where_the_unbroken_one_ends(tmp_path):
-    args = [*TINY_TOY, "steps=6", "callbacks.every_n_steps=3", "metrics.w1.n=100", "logger=none", *DDP_CPU,
-            "loss.critic_warmup=null"]
-    probed(args, tmp_path / "unbroken")
-    probed([*args, "steps=3"], tmp_path / "broken")
-    probed([f"ckpt_path={tmp_path / 'broken' / 'checkpoints' / 'last.ckpt'}", "steps=6"], tmp_path / "broken")
+def test_a_signal_to_rank_0_stops_both_ranks_at_one_step_and_the_same_command_goes_on_bitwise(tmp_path):
+    args = [*TINY_TOY, "steps=6", "callbacks.every_n_steps=100", "metrics.w1.n=100", "logger=none", *DDP_CPU,
+            "loss.critic_warmup=null", "+callbacks.signal._target_=helpers.SignalAt", "+callbacks.signal.step=2"]
+    probed([*args, "+callbacks.signal.rank=5"], tmp_path / "unbroken")  # no rank 5: never signalled
+    stopped = probed(args, tmp_path / "broken", status=128 + signal.SIGTERM)  # SIGTERM to rank 0 after step 2
+    assert "SIGTERM: stopped at step 3 of 6" in stopped.stdout  # both ranks agreed on the next step's end
+    assert [p.name for p in (tmp_path / "broken" / "checkpoints").iterdir()] == ["last.ckpt"]
+    assert torch.load(tmp_path / "broken" / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 3
+    again = probed(args, tmp_path / "broken")  # the same command: resume=auto goes on from step 3
+    assert "continuing WGANGP on ToyDataModule from step 3" in again.stdout
     unbroken, resumed = rank_files(tmp_path / "unbroken"), rank_files(tmp_path / "broken")
     for rank in (0, 1):
         for name, weight in unbroken[rank]["state"].items():

@@ -5,6 +5,7 @@ the clock; a SLURM job that reaches its time limit is requeued and ends where an
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import ganzoo
 from ganzoo import assemble
 from ganzoo.callbacks import LastCheckpoint, StopOnSignal
 from ganzoo.errors import ConfigError
-from helpers import SignalAt, cli, tiny
+from helpers import TINY_TOY, SignalAt, cli, tiny
 
 SHORT = ["callbacks.every_n_steps=100", "loss.critic_warmup=null", "metrics.w1.n=100", "logger=none"]
 
@@ -146,3 +147,25 @@ def test_the_command_line_ends_with_128_plus_the_signal_and_hands_it_on(tmp_path
     assert f"handed on {int(signal.SIGTERM)}" in done.stdout and step_of(tmp_path / "run") == 2
     again = cli([*SHORT, "steps=5", f"run_dir={tmp_path / 'run'}"])
     assert again.returncode == 0 and "continuing WGANGP on ToyDataModule from step 2" in again.stdout
+
+
+# ----- SLURM: a job that reaches its time limit -----------------------------------------------------------------
+@pytest.mark.slow
+def test_a_job_that_reaches_its_time_limit_is_requeued_and_ends_with_the_unbroken_runs_weights(tmp_path):
+    """submitit's local executor plays SLURM: USR2 30 s before timeout_min (1 minute here, so 30 s after the job
+    starts), then the requeue; the requeued job runs the same command in the same job directory. Each iteration
+    sleeps 60 ms, so that 600 of them outlast the first 30 s on any machine."""
+    args = [*SHORT, "steps=600", *TINY_TOY, "metrics.digits.n=100"]
+    ganzoo.train(ganzoo.compose([*args, f"run_dir={tmp_path / 'unbroken'}"]))
+    sweep = tmp_path / "sweep"
+    tests = str(Path(__file__).parent)
+    done = cli(["-m", "hydra/launcher=slurm_local", f"hydra.sweep.dir={sweep}", "hydra.launcher.timeout_min=1",
+                *args, "+callbacks.sleep._target_=helpers.SleepEach",
+                "+callbacks.sleep.seconds=0.06"], env={"PYTHONPATH": os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    logs = "".join(path.read_text() for path in sweep.glob(".submitit/*/*_log.*"))
+    stops = [int(line.split("SIGUSR2: stopped at step ")[1].split()[0]) for line in logs.splitlines()
+             if "ganzoo: SIGUSR2: stopped at step" in line]  # one per time limit (more on a slow machine)
+    assert stops and 0 < stops[0] < 600 and logs.count("Requeued job") == len(stops), logs[-3000:]
+    assert all(f"continuing WGANGP on ToyDataModule from step {step} " in logs for step in stops)
+    assert same_weights(sweep / "0", tmp_path / "unbroken")
