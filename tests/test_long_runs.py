@@ -166,6 +166,6 @@ def test_a_job_that_reaches_its_time_limit_is_requeued_and_ends_with_the_unbroke
     logs = "".join(path.read_text() for path in sweep.glob(".submitit/*/*_log.*"))
     stops = [int(line.split("SIGUSR2: stopped at step ")[1].split()[0]) for line in logs.splitlines()
              if "ganzoo: SIGUSR2: stopped at step" in line]  # one per time limit (more on a slow machine)
-    assert stops and 0 < stops[0] < 600 and logs.count("Requeued job") == len(stops), logs[-3000:]
+    assert stops and 0 < stops[0] < 600 and "Requeued job" in logs, logs[-3000:]
     assert all(f"continuing WGANGP on ToyDataModule from step {step} " in logs for step in stops)
     assert same_weights(sweep / "0", tmp_path / "unbroken")
