@@ -62,7 +62,7 @@ def test_a_finished_run_started_again_says_so_and_trains_nothing(unbroken, caplo
     before = (unbroken / "checkpoints" / "last.ckpt").stat().st_mtime_ns
     summary = ganzoo.train(tiny([*SHORT, "steps=5"], unbroken))
     assert "is finished: its checkpoint is at step 5 of steps=5" in said(caplog)[0]
-    assert summary == json.loads((unbroken / "summary.json").read_text())
+    assert summary == {**json.loads((unbroken / "summary.json").read_text()), "stopped_by": None}
     assert (unbroken / "checkpoints" / "last.ckpt").stat().st_mtime_ns == before
 
 
@@ -116,6 +116,12 @@ def test_a_run_stopped_by_a_signal_goes_on_bitwise(unbroken, run_dir, monkeypatc
     assert same_weights(run_dir, unbroken)
 
 
+def test_a_signal_in_the_last_iteration_lets_the_run_finish(run_dir, monkeypatch):
+    with_callback(monkeypatch, SignalAt(4, "SIGTERM"))  # answered at the end of iteration 5 of 5
+    summary = ganzoo.train(tiny([*SHORT, "steps=5"], run_dir))
+    assert summary["stopped_by"] is None and summary["steps"] == 5
+
+
 def test_a_second_ctrl_c_stops_at_once():
     stop = StopOnSignal()
     stop.note(signal.SIGINT, None)
@@ -154,18 +160,19 @@ def test_the_command_line_ends_with_128_plus_the_signal_and_hands_it_on(tmp_path
 def test_a_job_that_reaches_its_time_limit_is_requeued_and_ends_with_the_unbroken_runs_weights(tmp_path):
     """submitit's local executor plays SLURM: USR2 30 s before timeout_min (1 minute here, so 30 s after the job
     starts), then the requeue; the requeued job runs the same command in the same job directory. Each iteration
-    sleeps 60 ms, so that 600 of them outlast the first 30 s on any machine."""
-    args = [*SHORT, "steps=600", *TINY_TOY, "metrics.digits.n=100"]
+    sleeps 100 ms, so that 300 of them outlast the first 30 s on any machine, and few restarts are needed even
+    on a slow one (the local executor restarts a job 5 times at most)."""
+    args = [*SHORT, "steps=300", *TINY_TOY, "metrics.digits.n=100"]
     ganzoo.train(ganzoo.compose([*args, f"run_dir={tmp_path / 'unbroken'}"]))
     sweep = tmp_path / "sweep"
     tests = str(Path(__file__).parent)
     done = cli(["-m", "hydra/launcher=slurm_local", f"hydra.sweep.dir={sweep}", "hydra.launcher.timeout_min=1",
                 *args, "+callbacks.sleep._target_=helpers.SleepEach",
-                "+callbacks.sleep.seconds=0.06"], env={"PYTHONPATH": os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)})
+                "+callbacks.sleep.seconds=0.1"], env={"PYTHONPATH": os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)})
     assert done.returncode == 0, done.stderr[-3000:]
     logs = "".join(path.read_text() for path in sweep.glob(".submitit/*/*_log.*"))
     stops = [int(line.split("SIGUSR2: stopped at step ")[1].split()[0]) for line in logs.splitlines()
              if "ganzoo: SIGUSR2: stopped at step" in line]  # one per time limit (more on a slow machine)
-    assert stops and 0 < stops[0] < 600 and "Requeued job" in logs, logs[-3000:]
+    assert stops and 0 < stops[0] < 300 and "Requeued job" in logs, logs[-3000:]
     assert all(f"continuing WGANGP on ToyDataModule from step {step} " in logs for step in stops)
     assert same_weights(sweep / "0", tmp_path / "unbroken")

@@ -67,8 +67,8 @@ def train(cfg: DictConfig) -> dict:
             if trainer.is_global_zero:
                 OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
                 what = f"{module.name} on {type(datamodule).__name__}"
-                doing = f"continuing {what} from step {checkpoint['global_step']} ({cfg.ckpt_path})" \
-                    if checkpoint is not None else f"training {what}"
+                step = checkpoint["global_step"] if checkpoint is not None else None
+                doing = f"continuing {what} from step {step} ({cfg.ckpt_path})" if step is not None else f"training {what}"
                 say(f"ganzoo: {doing} to step {cfg.steps} in {run_dir.resolve()}, on {devices(trainer)}")
         for logger in trainer.loggers:
             logger.log_hyperparams(to_plain(cfg))
@@ -82,8 +82,9 @@ def finished(cfg: DictConfig, step: int, run_dir: Path) -> dict:
     say(f"ganzoo: {run_dir.resolve()} is finished: its checkpoint is at step {step} of steps={cfg.steps}; "
         f"nothing to train (a larger steps= trains on)")
     path = run_dir / "summary.json"
-    return json.loads(path.read_text()) if path.is_file() else {"steps": step, "run_dir": str(run_dir.resolve()),
-                                                                 "checkpoint": str(Path(cfg.ckpt_path).resolve())}
+    summary = json.loads(path.read_text()) if path.is_file() else {"steps": step, "run_dir": str(run_dir.resolve()),
+                                                                    "checkpoint": str(Path(cfg.ckpt_path).resolve())}
+    return {**summary, "stopped_by": None}  # whatever stopped it last, it is finished now
 
 
 def written_summary(run_dir: Path, since: float) -> dict:

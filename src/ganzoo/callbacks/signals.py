@@ -53,7 +53,7 @@ class StopOnSignal(L.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         signum = self.agreed(trainer)
-        if signum:
+        if signum and trainer.global_step < trainer.max_steps:  # at the last step the run ends anyway, finished
             self.stopped_by = signal.Signals(signum).name
             trainer.should_stop = True  # the loop ends here; LastCheckpoint saves this step at on_train_end
             if trainer.is_global_zero:
