@@ -165,10 +165,10 @@ def test_a_job_that_reaches_its_time_limit_is_requeued_and_ends_with_the_unbroke
     args = [*SHORT, "steps=300", *TINY_TOY, "metrics.digits.n=100"]
     ganzoo.train(ganzoo.compose([*args, f"run_dir={tmp_path / 'unbroken'}"]))
     sweep = tmp_path / "sweep"
-    tests = str(Path(__file__).parent)
+    tests = os.pathsep.join(p for p in (str(Path(__file__).parent), os.environ.get("PYTHONPATH")) if p)
     done = cli(["-m", "hydra/launcher=slurm_local", f"hydra.sweep.dir={sweep}", "hydra.launcher.timeout_min=1",
                 *args, "+callbacks.sleep._target_=helpers.SleepEach",
-                "+callbacks.sleep.seconds=0.1"], env={"PYTHONPATH": os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)})
+                "+callbacks.sleep.seconds=0.1"], env={"PYTHONPATH": tests})
     assert done.returncode == 0, done.stderr[-3000:]
     logs = "".join(path.read_text() for path in sweep.glob(".submitit/*/*_log.*"))
     stops = [int(line.split("SIGUSR2: stopped at step ")[1].split()[0]) for line in logs.splitlines()
