@@ -34,14 +34,16 @@ import ganzoo
 from ganzoo.assemble import build_datamodule
 from ganzoo.objectives import build_objective
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tests' dataset writers
-from helpers import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun  # noqa: E402
-
 SIZE, BATCH, N_CRITIC = 64, 64, 5
 
 
 def write_fixtures(root: Path, files: int) -> dict[str, list[str]]:
     """Each dataset on disk; returns the overrides that point ganzoo at it."""
+    # The tests' dataset writers, imported here rather than with the module: they need pytest, which a machine
+    # that only imports loader_rate (benchmarks/gpu_check.py on a GPU machine) may not have.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from helpers import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun
+
     rng = np.random.default_rng(0)
     write_idx(root, rng.integers(0, 256, (10_000, 28, 28), dtype=np.uint8), "MNIST")
     write_idx(root, rng.integers(0, 256, (10_000, 28, 28), dtype=np.uint8), "FashionMNIST")
@@ -60,8 +62,10 @@ def write_fixtures(root: Path, files: int) -> dict[str, list[str]]:
     }
 
 
-def loader_rate(overrides: list[str], batches: int, workers: int | None, device: str) -> tuple[float, int]:
-    dm = build_datamodule(ganzoo.compose([*overrides, f"data.image_size={SIZE}", f"data.batch_size={BATCH}"]))
+def loader_rate(overrides: list[str], batches: int, workers: int | None, device: str, size: int = SIZE,
+                batch_size: int = BATCH) -> tuple[float, int]:
+    """Images per second of the datamodule's train_dataloader as training draws it, and its worker count."""
+    dm = build_datamodule(ganzoo.compose([*overrides, f"data.image_size={size}", f"data.batch_size={batch_size}"]))
     if workers is not None and hasattr(dm, "num_workers"):  # file datasets only
         dm.num_workers = workers
     dm.training_device = lambda: torch.device(device)  # as when a trainer on `device` is attached
@@ -77,8 +81,8 @@ def loader_rate(overrides: list[str], batches: int, workers: int | None, device:
         batch = next(stream).x.to(device, non_blocking=True)
     if device == "cuda":
         torch.cuda.synchronize()
-    assert batch.shape[-1] == SIZE
-    return batches * BATCH / (time.perf_counter() - start), getattr(loader, "num_workers", 0)
+    assert batch.shape[-1] == size
+    return batches * batch_size / (time.perf_counter() - start), getattr(loader, "num_workers", 0)
 
 
 def step_rate(iterations: int, device: str) -> float:
