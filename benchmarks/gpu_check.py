@@ -5,8 +5,11 @@ part in a time box of its own, and writes what it has after every measurement (a
 table in --out), so that a part that fails, overruns or is killed costs only itself.
 
 What it measures
-    steps   ms per generator iteration of WGAN-GP (n_critic 5, gradient penalty 10) on DCGAN nets at 64x64,
-            batch 64, through ganzoo's own training path (step_time.fit_ganzoo), four ways: fp32
+    steps   ms per generator iteration of WGAN-GP (n_critic 5, gradient penalty 10) on DCGAN nets at 64x64x3,
+            batch 64, fed by data=cifar10 from a fixture in its real on-disk format (torchvision's python
+            batches of 10,000 random smooth 32x32 images, tests/helpers.py's writer, which ganzoo upscales to
+            64x64 and holds in GPU memory, so that the loader is not what is timed), through ganzoo's own
+            training path (step_time.fit_ganzoo), four ways: fp32
             (trainer.precision=32-true), bf16-mixed, runtime.compile=true (inductor; the generator is compiled,
             the critic stays eager under the penalty) and runtime.channels_last=true. The first iteration is
             timed apart: its extra length under compile, against fp32's first iteration, is the compile time,
@@ -16,10 +19,11 @@ What it measures
             step_time's own functions: first its equivalence check (2 iterations from the same seed; on a GPU
             the figure is reported, since kernels may add in another order), then its alternated timing.
     loader  images per second of the data modules' train_dataloader as training draws it
-            (loader_speed.loader_rate): the digits held in GPU memory (what `steps` trains on) and a folder of
-            CelebA-sized JPEGs decoded by ganzoo's DataLoader workers, against the images a generator iteration
-            eats per second, batch x n_critic / step time, for each variant `steps` measured.
-    fid     FID of 10,000 generated samples (a fresh DCGAN generator at 64x64) against the digits, the features
+            (loader_speed.loader_rate): the images held in GPU memory (what `steps` trains on) and data=celeba,
+            CelebA's aligned 178x218 JPEGs decoded by ganzoo's DataLoader workers, against the images a generator
+            iteration eats per second, batch x n_critic / step time, for each variant `steps` measured.
+    fid     FID of 10,000 generated samples (a fresh DCGAN generator at 64x64) against 10,000 images of the
+            fixture, the features
             computed on the GPU and, for the same uint8 images, on the CPU; the CPU side takes what its time box
             allows (a stated subset), and the GPU figure is recomputed on that subset to compare like with like.
             The Inception weights come from --inception-weights or torch hub's cache, where torch-fidelity and
@@ -43,7 +47,8 @@ Time boxes
 
 Without CUDA (or with --cpu-toy) the same code runs at toy size on the CPU in well under a minute: 16x16
 images, widths 8, 2 timed iterations, compile with the `eager` backend (inductor's C++ build would not fit),
-8 FID samples; its figures mean nothing, it is there so that a typo cannot fail on the day.
+8 FID samples in the digit classifier's features; its figures mean nothing, it is there so that a typo cannot
+fail on the day.
 
     PYTHONPATH=<wheels>:src python benchmarks/gpu_check.py --out $OUT     # on the GPU machine
     python benchmarks/gpu_check.py --cpu-toy --threads 1                  # the smoke run (tests/test_gpu_check.py)
@@ -69,20 +74,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-import lightning as L
-import loader_speed
-import step_time
-import torch
-import torch.nn.functional as F
-from PIL import Image
-from torch import nn
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tests' dataset writers
+try:  # a package the GPU machine lacks ends the command with a report that names it, not with a bare traceback
+    import lightning as L
+    import loader_speed
+    import step_time
+    import torch
+    from torch import nn
 
-from ganzoo.assemble import build_datamodule
-from ganzoo.config import one_line
-from ganzoo.metrics.digits import load_classifier
-from ganzoo.metrics.features import InceptionFeatures, ModuleFeatures, hub_weights_path, to_uint8
-from ganzoo.metrics.images import FrechetDistance, ImageMetrics, generated_batches
-from ganzoo.objectives import build_objective
+    from ganzoo.assemble import build_datamodule
+    from ganzoo.config import one_line
+    from ganzoo.metrics.digits import load_classifier
+    from ganzoo.metrics.features import InceptionFeatures, ModuleFeatures, hub_weights_path, to_uint8
+    from ganzoo.metrics.images import FrechetDistance, ImageMetrics, generated_batches
+    from ganzoo.objectives import build_objective
+    from helpers import random_images, write_celeba, write_cifar10
+
+    MISSING = None
+except ImportError as err:
+    MISSING = err
 
 PARTS = ("steps", "plain", "loader", "fid", "ddp")
 TITLES = {
@@ -108,6 +118,7 @@ class Scale:
     steps: int
     repeats: int
     compile_backend: str
+    fixture_images: int  # of the CIFAR-10-format fixture the step trains on
     loader_batches: int
     jpegs: int
     fid_samples: int
@@ -118,11 +129,13 @@ class Scale:
     grace: float = 30.0  # past its box, a part that has not come back is taken as hung
 
 
-GPU = Scale("gpu", "cuda", 64, 64, (), warmup=5, steps=50, repeats=3, compile_backend="inductor", loader_batches=50,
-            jpegs=512, fid_samples=10_000, fid_batch=250, fid_features="inception",
+GPU = Scale("gpu", "cuda", image_size=64, batch_size=64, nets=(), warmup=5, steps=50, repeats=3,
+            compile_backend="inductor", fixture_images=10_000, loader_batches=50, jpegs=512, fid_samples=10_000,
+            fid_batch=250, fid_features="inception",
             budgets={"steps": 180, "plain": 75, "loader": 35, "fid": 150, "ddp": 60}, deadline=540)
-TOY = Scale("cpu-toy", "cpu", 16, 16, ("model.generator_width=8", "model.critic_width=8"), warmup=1, steps=2, repeats=1,
-            compile_backend="eager", loader_batches=4, jpegs=32, fid_samples=8, fid_batch=8, fid_features="digits",
+TOY = Scale("cpu-toy", "cpu", image_size=16, batch_size=16, nets=("model.generator_width=8", "model.critic_width=8"),
+            warmup=1, steps=2, repeats=1, compile_backend="eager", fixture_images=64, loader_batches=4, jpegs=32,
+            fid_samples=8, fid_batch=8, fid_features="digits",
             budgets={"steps": 20, "plain": 10, "loader": 10, "fid": 15, "ddp": 10}, deadline=50, grace=10)
 
 
@@ -282,10 +295,16 @@ def has_number(row: dict) -> bool:
 
 
 # ----- what the parts share --------------------------------------------------------------------------------------
+def default_base(scale: Scale, root: str) -> tuple[str, ...]:
+    """WGAN-GP on DCGAN nets, fed CIFAR-10's on-disk format from `root` at the scale's size."""
+    return ("loss=wgan_gp", "model=dcgan", "data=cifar10", f"data.root={root}", f"data.image_size={scale.image_size}",
+            f"data.batch_size={scale.batch_size}", *scale.nets)
+
+
 @dataclass
 class Context:
     scale: Scale
-    base: tuple[str, ...]  # the step case's overrides, without the trainer group
+    given_base: tuple[str, ...] | None  # --base
     trainer: tuple[str, ...]  # the trainer group of a single-device run: trainer=gpu on a GPU
     variants: tuple[str, ...]
     run_dir: Path  # ganzoo's run_dir; nothing is written there with step_time's quiet overrides
@@ -293,6 +312,17 @@ class Context:
     report: Report
     step_ms: dict[str, float] = field(default_factory=dict)  # steps' medians, for the loader's appetite
     run_seconds: dict[str, float] = field(default_factory=dict)  # wall time of one run, to plan rounds
+
+    @property
+    def base(self) -> tuple[str, ...]:
+        """The step case's overrides, without the trainer group. The default's fixture is written on first use,
+        inside a part, so that a failure to write it is that part's error, not the command's."""
+        if self.given_base:
+            return self.given_base
+        root = self.work / "cifar10"
+        if not (root / "cifar-10-batches-py" / "batches.meta").is_file():  # written last
+            write_cifar10(root, random_images(self.scale.fixture_images, 32, 32))
+        return default_base(self.scale, str(root))
 
 
 def variant_overrides(name: str, scale: Scale) -> tuple[str, ...]:
@@ -394,7 +424,7 @@ def measure_plain(ctx: Context, part: dict, clock: Clock) -> None:
                        ("ratio", "ganzoo / plain"), ("value", "value"), ("note", "note")]
     scale = ctx.scale
     size = f"{scale.image_size}x{scale.image_size}"
-    case = step_time.Case("gpu_check", f"wgan_gp dcgan digits {size}",
+    case = step_time.Case("gpu_check", f"the steps case at {size}, fp32",
                           (*ctx.base, *ctx.trainer, "trainer.precision=32-true"), scale.steps, scale.steps)
     started = time.monotonic()
     difference = step_time.check_equivalence(case, ctx.run_dir, device=scale.device, tolerance=math.inf)
@@ -413,16 +443,6 @@ def measure_plain(ctx: Context, part: dict, clock: Clock) -> None:
 
 
 # ----- 3. loader -----------------------------------------------------------------------------------------------------
-def write_jpegs(folder: Path, n: int, seed: int = 0) -> Path:
-    """n smooth random colour JPEGs of CelebA's aligned size (178x218): what a face dataset's workers decode."""
-    folder.mkdir(parents=True, exist_ok=True)
-    coarse = torch.rand(n, 3, 6, 5, generator=torch.Generator().manual_seed(seed))
-    images = F.interpolate(coarse, size=(218, 178), mode="bilinear", align_corners=False)
-    for i, image in enumerate(images.mul(255).byte().permute(0, 2, 3, 1).numpy()):
-        Image.fromarray(image).save(folder / f"{i:06d}.jpg", quality=95)
-    return folder
-
-
 def measure_loader(ctx: Context, part: dict, clock: Clock) -> None:
     scale = ctx.scale
     cfg = step_time.compose_case(step_time.Case("gpu_check", "loader", ctx.base, 1, 1), 1, ctx.run_dir, scale.device)
@@ -437,10 +457,14 @@ def measure_loader(ctx: Context, part: dict, clock: Clock) -> None:
             f"{name} {rate:.0f} images/s" for name, rate in appetite.items()))
     else:
         part["notes"].append("no step time from part steps, so no appetite to compare with")
+
+    def step_data() -> list[str]:  # size and batch are loader_rate's arguments
+        return [o for o in ctx.base if o.startswith(("data=", "data.root="))]
+
     sources = {
-        f"digits in {scale.device} memory (the step's data)": lambda: ["data=digits"],
-        "folder of CelebA-sized JPEGs, decoded by workers": lambda: [
-            "data=folder", f"data.root={write_jpegs(ctx.work / 'jpegs', scale.jpegs)}"],
+        f"the step's data, in {scale.device} memory": step_data,
+        f"data=celeba, {scale.jpegs} aligned 178x218 JPEGs decoded by workers": lambda: [
+            "data=celeba", f"data.root={write_celeba(ctx.work / 'celeba', random_images(scale.jpegs, 218, 178))}"],
     }
     for source, overrides in sources.items():
         row = {"source": source}
@@ -543,7 +567,8 @@ def measure_fid(ctx: Context, part: dict, clock: Clock, weights: Path | None) ->
     generating = time.perf_counter() - start
     real = to_uint8(datamodule.real_samples(scale.fid_samples, torch.Generator().manual_seed(0)))
     part["notes"].append(f"{len(fake)} samples of a fresh DCGAN generator ({generating:.1f} s to generate) against "
-                         f"{len(real)} digits, both {tuple(fake.shape[1:])} uint8; the same tensors feed both sides")
+                         f"{len(real)} images of the step's data, both {tuple(fake.shape[1:])} uint8; the same "
+                         "tensors feed both sides")
     del module
     make = extractor_maker(ctx, part, weights, fake)
     extractor = make().to(scale.device)
@@ -679,8 +704,22 @@ def choose_scale(args: argparse.Namespace) -> Scale:
     return replace(scale, budgets=budgets, **chosen)
 
 
+def report_missing(out: Path, err: ImportError) -> int:
+    """Nothing can be measured without one of ganzoo's packages: say which, where the report would be."""
+    text = (f"cannot import {err.name or 'a package'} ({err}): carry it on PYTHONPATH as benchmarks/README.md says "
+            "for hydra-core, omegaconf, torch-fidelity and antlr4")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "gpu_check.json").write_text(json.dumps({"benchmark": "gpu_check", "error": text, "python": sys.version,
+                                                    "executable": sys.executable, "path": sys.path}, indent=2) + "\n")
+    (out / "gpu_check.md").write_text(f"# gpu_check\n\n**error: {text}**\n")
+    log(f"gpu_check: {text}")
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if MISSING is not None:
+        return report_missing(args.out, MISSING)
     scale = choose_scale(args)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -689,16 +728,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # An empty inductor cache, as on a freshly lent machine: the first compile is the cold one a user waits for.
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(work / "inductor")
     os.environ["TRITON_CACHE_DIR"] = str(work / "triton")
-    base = tuple(args.base) if args.base else (
-        "loss=wgan_gp", "model=dcgan", "data=digits", f"data.image_size={scale.image_size}",
-        f"data.batch_size={scale.batch_size}", *scale.nets)
+    base = tuple(args.base) if args.base else default_base(scale, "<a CIFAR-10-format fixture>")
     settings = {"mode": scale.name, "device": scale.device, "step_overrides": list(base), "warmup": scale.warmup,
                 "steps": scale.steps, "repeats": scale.repeats, "compile_backend": scale.compile_backend,
                 "budgets_s": {p: scale.budgets[p] for p in args.parts}, "deadline_s": scale.deadline,
                 "argv": list(sys.argv[1:] if argv is None else argv)}
     report = Report(args.out, environment(scale.device), settings, args.parts)
-    ctx = Context(scale, base, ("trainer=gpu",) if scale.device == "cuda" else (), tuple(args.variants),
-                  work / "run", work, report)
+    ctx = Context(scale, tuple(args.base or ()), ("trainer=gpu",) if scale.device == "cuda" else (),
+                  tuple(args.variants), work / "run", work, report)
     measures = {
         "steps": lambda part, clock: measure_steps(ctx, part, clock),
         "plain": lambda part, clock: measure_plain(ctx, part, clock),

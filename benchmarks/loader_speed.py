@@ -34,16 +34,14 @@ import ganzoo
 from ganzoo.assemble import build_datamodule
 from ganzoo.objectives import build_objective
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the tests' dataset writers
+from helpers import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun  # noqa: E402
+
 SIZE, BATCH, N_CRITIC = 64, 64, 5
 
 
 def write_fixtures(root: Path, files: int) -> dict[str, list[str]]:
     """Each dataset on disk; returns the overrides that point ganzoo at it."""
-    # The tests' dataset writers, imported here rather than with the module: they need pytest, which a machine
-    # that only imports loader_rate (benchmarks/gpu_check.py on a GPU machine) may not have.
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from helpers import random_images, write_celeba, write_cifar10, write_folder, write_idx, write_lsun
-
     rng = np.random.default_rng(0)
     write_idx(root, rng.integers(0, 256, (10_000, 28, 28), dtype=np.uint8), "MNIST")
     write_idx(root, rng.integers(0, 256, (10_000, 28, 28), dtype=np.uint8), "FashionMNIST")
