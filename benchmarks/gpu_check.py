@@ -6,12 +6,12 @@ table in --out), so that a part that fails, overruns or is killed costs only its
 
 What it measures
     steps   ms per generator iteration of WGAN-GP (n_critic 5, gradient penalty 10) on DCGAN nets at 64x64x3,
-            batch 64, fed by data=cifar10 from a fixture in its real on-disk format (torchvision's python
-            batches of 10,000 random smooth 32x32 images, tests/helpers.py's writer, which ganzoo upscales to
-            64x64 and holds in GPU memory, so that the loader is not what is timed), through ganzoo's own
-            training path (step_time.fit_ganzoo), four ways: fp32
-            (trainer.precision=32-true), bf16-mixed, runtime.compile=true (inductor; the generator is compiled,
-            the critic stays eager under the penalty) and runtime.channels_last=true. The first iteration is
+            batch 64, fed by data=cifar10 from a fixture in its real on-disk format (torchvision's python batches
+            of 10,000 random smooth 32x32 images, tests/helpers.py's writer, which ganzoo upscales to 64x64 and
+            holds in GPU memory, so that the loader is not what is timed), through ganzoo's own training path
+            (step_time.fit_ganzoo), four ways: fp32 (trainer.precision=32-true), bf16-mixed, runtime.compile=true
+            (inductor; the generator is compiled, the critic stays eager under the penalty) and
+            runtime.channels_last=true. The first iteration is
             timed apart: its extra length under compile, against fp32's first iteration, is the compile time,
             cold (the first round, in an empty inductor cache as on a fresh machine) and cached (later rounds,
             after torch._dynamo.reset(), when inductor finds its compiled kernels on disk).
@@ -23,9 +23,9 @@ What it measures
             CelebA's aligned 178x218 JPEGs decoded by ganzoo's DataLoader workers, against the images a generator
             iteration eats per second, batch x n_critic / step time, for each variant `steps` measured.
     fid     FID of 10,000 generated samples (a fresh DCGAN generator at 64x64) against 10,000 images of the
-            fixture, the features
-            computed on the GPU and, for the same uint8 images, on the CPU; the CPU side takes what its time box
-            allows (a stated subset), and the GPU figure is recomputed on that subset to compare like with like.
+            fixture, the features computed on the GPU and, for the same uint8 images, on the CPU; the CPU side
+            takes what its time box allows (a stated subset), and the GPU figure is recomputed on that subset to
+            compare like with like; the FID arithmetic (numpy's eigenvalues, on the CPU either way) is timed apart.
             The Inception weights come from --inception-weights or torch hub's cache, where torch-fidelity and
             ganzoo look (ganzoo.metrics.features.hub_weights_path); the GPU machine has no network, so without
             them the same TF-Inception architecture runs with seeded random weights, and the table says so: its
@@ -50,7 +50,7 @@ images, widths 8, 2 timed iterations, compile with the `eager` backend (inductor
 8 FID samples in the digit classifier's features; its figures mean nothing, it is there so that a typo cannot
 fail on the day.
 
-    PYTHONPATH=<wheels>:src python benchmarks/gpu_check.py --out $OUT     # on the GPU machine
+    PYTHONPATH=<unpacked wheels>:src python benchmarks/gpu_check.py --out $OUT    # GPU machine: benchmarks/README.md
     python benchmarks/gpu_check.py --cpu-toy --threads 1                  # the smoke run (tests/test_gpu_check.py)
     python benchmarks/gpu_check.py --device cpu --parts steps --variants fp32 compile --threads 1 \\
         --base loss=hinge model=mlp data=gaussians8 --steps 100 --budget steps=1800 --deadline 1900   # CPU compile
@@ -671,8 +671,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         "--steps ... to time cases there); default cuda if available, else the CPU toy")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS), help="part steps' variants")
-    parser.add_argument("--base", nargs="+", help="the step case's overrides instead of WGAN-GP DCGAN digits at the "
-                        "scale's size (no trainer group: it is added per device)")
+    parser.add_argument("--base", nargs="+", help="the step case's overrides instead of WGAN-GP on DCGAN nets and the "
+                        "CIFAR-10-format fixture at the scale's size (no trainer group: it is added per device)")
     parser.add_argument("--inception-weights", type=Path, help="TF-Inception weights (torch-fidelity's "
                         "weights-inception-2015-12-05-6726825d.pth); default: torch hub's cache if it is there")
     parser.add_argument("--steps", type=int, help="timed generator iterations per run")
