@@ -46,6 +46,9 @@ class Constraint:
     # True when the term differentiates the critic with respect to its input (double backward): the critic then
     # stays eager under runtime.compile.
     differentiates_critic = False
+    # False when torch.compile's inductor cannot be trusted with the critic this constraint leaves: the critic then
+    # stays eager under runtime.compile too.
+    critic_compiles = True
     # A lazy penalty is computed on every `every`-th critic step only, and weighted by `every` (base.py, penalties).
     every = 1
 

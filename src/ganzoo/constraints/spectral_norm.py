@@ -14,6 +14,11 @@ LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)
 
 
 class SpectralNorm(Constraint):
+    # The power iteration updates u and v in place at every training forward, and the critic is called twice
+    # (real, fake) before one backward: under inductor (torch 2.14) the MLP critic's backward then fails with
+    # "modified by an inplace operation", which eager mode avoids by cloning u and v. So it stays eager.
+    critic_compiles = False
+
     def __init__(self, power_iterations: int = 1):
         self.power_iterations = int(power_iterations)
 

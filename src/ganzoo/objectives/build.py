@@ -14,7 +14,8 @@ And where the runtime node is applied, settings of every model that say how the 
 (torch.compile; true for the default backend, inductor, or a backend's name). Compilation is in place
 (`Module.compile`), so checkpoints keep the same keys with it or without it. A critic that a constraint
 differentiates with respect to its input (the gradient penalty's double backward, which torch.compile does not
-support) stays eager; the generator is always compiled.
+support), or one inductor miscompiles (spectral norm's in-place power iteration), stays eager; the generator is
+always compiled.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_cl
     if runtime["compile"]:
         backend = "inductor" if runtime["compile"] is True else str(runtime["compile"])
         module.generator.compile(backend=backend)
-        if not any(c.differentiates_critic for c in constraints):
+        if all(c.critic_compiles and not c.differentiates_critic for c in constraints):
             module.critic.compile(backend=backend)
     return module
 
