@@ -59,7 +59,7 @@ LAYERS = [
     ("constraints",),
     ("objectives",),
     ("checkpoint",),
-    ("callbacks", "metrics", "plots", "loggers"),
+    ("callbacks", "metrics", "plots", "loggers", "storage", "checkpoint_io"),
     ("assemble", "memory", "config", "cli", "schema", "placement", "sweep_job", "train", "sample", "evaluate",
      "sampling", "evaluation"),
 ]

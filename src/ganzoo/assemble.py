@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from ganzoo.callbacks import Evaluation, RunSummary
 from ganzoo.checkpoint import RunState, continued, resume
 from ganzoo.checkpoint import read as read_checkpoint
+from ganzoo.checkpoint_io import with_whole_checkpoints
 from ganzoo.config import to_plain, validate
 from ganzoo.console import lightning_after_ganzoo, run_logging, say
 from ganzoo.data import GANDataModule
@@ -141,7 +142,9 @@ def build_trainer(cfg: DictConfig, callbacks: list[L.Callback], checkpoint: dict
     loggers = build_loggers(cfg.get("logger"), checkpoint)
     # callbacks.progress=null switches the bar off rather than letting Lightning add its own (rich's, if installed)
     bar = cfg.trainer.get("enable_progress_bar", True) and any(isinstance(c, ProgressBar) for c in callbacks)
-    trainer = make(cfg.trainer, callbacks=callbacks, logger=loggers, default_root_dir=cfg.run_dir, enable_progress_bar=bar)
+    plugins = with_whole_checkpoints(list(make(cfg.trainer.get("plugins")) or []))  # every checkpoint written whole
+    trainer = make(cfg.trainer, callbacks=callbacks, logger=loggers, plugins=plugins, default_root_dir=cfg.run_dir,
+                   enable_progress_bar=bar)
     if cfg.trainer.get("sync_batchnorm") and isinstance(trainer.accelerator, CPUAccelerator):
         raise ConfigError("trainer.sync_batchnorm=true needs GPUs (torch's SyncBatchNorm has no CPU kernel); drop it on a CPU")
     return trainer
