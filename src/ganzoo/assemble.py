@@ -28,6 +28,7 @@ from ganzoo.loggers import build_loggers
 from ganzoo.memory import check_batch_fits_memory
 from ganzoo.objectives import build_objective
 from ganzoo.placement import place
+from ganzoo.storage import reported, writable_run_dir
 
 # Lightning's advice that does not apply to ganzoo's loop, silenced around `fit` only (never process-wide):
 IRRELEVANT_WARNINGS = (
@@ -59,7 +60,7 @@ def train(cfg: DictConfig) -> dict:
                 return finished(cfg, checkpoint["global_step"], run_dir)
     check_batch_fits_memory(module, datamodule, cfg.trainer.get("accelerator", "auto"))
     callbacks = build_callbacks(cfg, datamodule)
-    with run_logging(), warnings.catch_warnings():
+    with run_logging(), warnings.catch_warnings(), reported(run_dir):  # a full or read-only disk: one line
         for message in IRRELEVANT_WARNINGS:
             warnings.filterwarnings("ignore", message=message)
         run_state = RunState(OmegaConf.to_container(cfg, resolve=False), datamodule.shape, datamodule.num_classes)
@@ -96,7 +97,8 @@ def written_summary(run_dir: Path, since: float) -> dict:
 
 
 def resolve_run_dir(cfg: DictConfig) -> Path:
-    """cfg.run_dir if set, else Hydra's run directory, else outputs/<date>/<time> as Hydra would name it."""
+    """cfg.run_dir if set, else Hydra's run directory, else outputs/<date>/<time> as Hydra would name it; made, and
+    refused in one line if it cannot be written."""
     if cfg.get("run_dir"):
         path = Path(cfg.run_dir)
     else:
@@ -108,8 +110,7 @@ def resolve_run_dir(cfg: DictConfig) -> Path:
             path = Path("outputs") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S-%f")
     with open_dict(cfg):
         cfg.run_dir = str(path)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return writable_run_dir(path)
 
 
 def build_datamodule(cfg: DictConfig) -> GANDataModule:

@@ -11,6 +11,7 @@ lines ("GPU available: ...") are dropped, since ganzoo's line names the device.
 from __future__ import annotations
 
 import logging
+import sys
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -30,6 +31,16 @@ def say(message: str) -> None:
         log.info(message)
     else:
         print(message, flush=True)
+
+
+class RunLogFile(logging.FileHandler):
+    """<run dir>/train.log (conf/hydra/job_logging/ganzoo.yaml). A line the disk will not take (an OSError: full,
+    read-only) is left out of the file, not printed with a traceback over the console: the console shows it, and
+    the run's next file on that disk ends the run in one line (ganzoo/storage.py)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handleError(record)
 
 
 class DropTips(logging.Filter):

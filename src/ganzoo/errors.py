@@ -23,3 +23,7 @@ class CheckpointError(GanzooError):
 
 class TrainingError(GanzooError):
     """A run that went wrong in a way its settings can fix, such as weights that are no longer finite."""
+
+
+class StorageError(GanzooError):
+    """A file the run could not write: a full disk, a quota, a read-only or forbidden directory."""

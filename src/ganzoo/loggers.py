@@ -9,17 +9,21 @@ how it shows a picture.
 
 CSV: a resumed run continues its metrics.csv instead of starting it over.
 
-Lightning's writer deletes an existing metrics.csv when it starts. Here the rows are read first, and those that
-the checkpointed run had logged by its checkpoint are written back before the first new row: training figures
-of steps before the checkpoint's step G, and the callbacks' figures (val/*, logged without an epoch) of steps
-up to G, since those were measured just before the checkpoint was saved. Rows after them came from iterations
-the resumed run repeats, and are replaced by its own.
+Lightning's writer deletes an existing metrics.csv when it starts. On resume it is read instead, and left as it
+is until the first save replaces it with the rows that the checkpointed run had logged by its checkpoint: training
+figures of steps before the checkpoint's step G, and the callbacks' figures (val/*, logged without an epoch) of
+steps up to G, since those were measured just before the checkpoint was saved. Rows after them came from
+iterations the resumed run repeats, and are replaced by its own.
+
+metrics.csv is never left half-written (ganzoo/storage.py): a rewrite (the rows kept on resume, a new figure's
+header) replaces it whole, and rows appended when the disk fills are cut back to the last whole one.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -33,6 +37,7 @@ from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 from lightning.pytorch.utilities import rank_zero_only
 
 from ganzoo.instantiation import make
+from ganzoo.storage import whole_lines, written_whole
 
 
 class GanzooLogger:
@@ -82,29 +87,39 @@ def build_loggers(nodes: Mapping | None, checkpoint: dict | None = None) -> list
 class ContinuingWriter(ExperimentWriter):
     def __init__(self, log_dir: str, resume_step: int | None):
         self.resume_step = resume_step
-        self.earlier: list[dict] = []
+        self.earlier: list[dict] | None = None  # on resume, the rows to keep, until the first save writes them
         super().__init__(log_dir)
 
     def _check_log_dir_exists(self) -> None:
-        if self.resume_step is not None and self._fs.isfile(self.metrics_file_path):
-            with self._fs.open(self.metrics_file_path, "r", newline="") as file:
-                self.earlier = [row for row in csv.DictReader(file) if self.logged_before_checkpoint(row)]
-        super()._check_log_dir_exists()  # deletes the file; its rows to keep are held in self.earlier
+        if self.resume_step is None or not self._fs.isfile(self.metrics_file_path):
+            return super()._check_log_dir_exists()  # a new run: Lightning deletes an earlier run's file
+        with self._fs.open(self.metrics_file_path, "r", newline="") as file:
+            self.earlier = [row for row in csv.DictReader(file) if self.logged_before_checkpoint(row)]
 
     def logged_before_checkpoint(self, row: dict) -> bool:
         step = int(float(row["step"]))
         return step < self.resume_step or (step == self.resume_step and not row.get("epoch"))
 
     def save(self) -> None:
-        if self.earlier:
-            keys = sorted(set().union(*self.earlier))
-            with self._fs.open(self.metrics_file_path, "w", newline="") as file:
-                writer = csv.DictWriter(file, fieldnames=keys)
-                writer.writeheader()
-                writer.writerows(self.earlier)
-            self.metrics_keys = keys
-            self.earlier = []
-        super().save()
+        with whole_lines(self.metrics_file_path):  # rows appended by Lightning: whole ones only
+            if self.earlier is not None:  # the checkpointed run's file stays until this one replaces it
+                keys = sorted(set().union(*self.earlier, *self.metrics))
+                self.write_whole(keys, self.earlier)
+                self.metrics_keys, self.earlier = keys, None
+            super().save()
+
+    def _rewrite_with_new_header(self, fieldnames: list[str]) -> None:
+        """Lightning rewrites the file in place when a figure first appears; here the old one stays until the new
+        one is whole."""
+        with open(self.metrics_file_path, newline="") as file:
+            rows = list(csv.DictReader(file))
+        self.write_whole(fieldnames, rows)
+
+    def write_whole(self, keys: list[str], rows: list[dict]) -> None:
+        with written_whole(self.metrics_file_path, "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(rows)
 
 
 class CSVLogger(LightningCSVLogger, GanzooLogger):
@@ -124,6 +139,13 @@ class CSVLogger(LightningCSVLogger, GanzooLogger):
             self._fs.makedirs(self.root_dir, exist_ok=True)
             self._experiment = ContinuingWriter(self.log_dir, self.resume_step)
         return self._experiment
+
+    @rank_zero_only
+    def finalize(self, status: str) -> None:
+        if status != "failed":
+            return super().finalize(status)
+        with suppress(OSError):  # a failed run reports its own error, not a disk that fails again on the last rows
+            super().finalize(status)
 
 
 def flatten(tree: Mapping, prefix: str = "") -> dict[str, Any]:

@@ -11,6 +11,8 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ganzoo.storage import written_whole
+
 # The training figures' panels, each grouping figures of one scale; every val/* figure a run logs gets a panel of
 # its own after them (the metrics a run measures are its config's, not a fixed list).
 CURVE_PANELS = (
@@ -112,7 +114,7 @@ def _is_number(text: str) -> bool:
 
 def _save(fig: Figure, path: Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    FigureCanvasAgg(fig).print_figure(str(path), dpi=100)
+    with written_whole(path) as file:  # a full disk leaves no half-written picture
+        FigureCanvasAgg(fig).print_figure(file, format=path.suffix.lstrip(".") or "png", dpi=100)
     return path

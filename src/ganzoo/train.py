@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from ganzoo.cli import run_entry
 from ganzoo.config import validate
 from ganzoo.errors import ConfigError
+from ganzoo.storage import writable_run_dir
 from ganzoo.sweep_job import in_ddp_sweep, run_apart
 
 
@@ -46,8 +47,15 @@ def task(cfg: DictConfig) -> dict | float:
     return optimized_value(cfg, summary) if "optimized_metric" in cfg else summary
 
 
+def check(cfg: DictConfig) -> None:
+    """The command line's checks before Hydra starts, which writes its log into the run directory first: the
+    config's values, and a run directory that can be written (null: Hydra's, under outputs/)."""
+    validate(cfg)
+    writable_run_dir(cfg.get("run_dir") or "outputs")
+
+
 def main() -> None:
-    run_entry(task, config_name="train", check=validate)
+    run_entry(task, config_name="train", check=check)
 
 
 class _CallableModule(types.ModuleType):

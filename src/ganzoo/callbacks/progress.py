@@ -28,6 +28,11 @@ class GeneratorProgressBar(TQDMProgressBar):
             bar_format=self.BAR_FORMAT,  # n/total [elapsed<remaining, rate, W estimate]
         )
 
+    def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
+        """Close the bar, so that the line the run ends with (ganzoo: error: ...) starts a line of its own."""
+        if self._train_progress_bar is not None:
+            self._train_progress_bar.close()
+
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         """Nothing: the bar made at the start of training covers the whole run."""
 

@@ -16,6 +16,7 @@ from PIL import Image
 from ganzoo.loggers import GanzooLogger
 from ganzoo.models.calls import takes_labels
 from ganzoo.plots import toy_plot
+from ganzoo.storage import written_whole
 
 
 class SampleSnapshots(L.Callback):
@@ -54,8 +55,8 @@ class SampleSnapshots(L.Callback):
         grid = vutils.make_grid(images.cpu(), nrow=8, normalize=True, value_range=(-1, 1))
         prefix = "step" if name == "samples" else name
         path = Path(trainer.default_root_dir) / "samples" / f"{prefix}_{step:06d}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        vutils.save_image(grid, path)
+        with written_whole(path) as file:  # a full disk leaves no half-written picture
+            vutils.save_image(grid, file, format="png")
         self.show(trainer, name, grid.permute(1, 2, 0).numpy(), step)
 
     @classmethod
