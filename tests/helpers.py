@@ -74,8 +74,6 @@ def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None, 
 
 def in_process(task, config: str, args: list[str], monkeypatch, capsys) -> tuple[int, str]:
     """Run an entry point in this process as the shell would, returning (exit status, stderr)."""
-    import pytest  # here, so that the dataset writers below import where pytest is not installed (a GPU machine)
-
     monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
     monkeypatch.chdir(tempfile.mkdtemp())  # Hydra's own output folder lands here, not in the checkout
     monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)

@@ -192,8 +192,8 @@ def test_a_full_disk_during_a_checkpoint_save_is_one_line_and_keeps_the_previous
     error = failed(*train_command([f"ckpt_path={last}", "steps=4"], monkeypatch, capsys))
     assert error.startswith(f"ganzoo: error: could not write {last} (No space left on device); ")
     assert f"the previous checkpoint {last} (step 2) is intact" in error
-    assert "free space on that disk or choose run_dir= on another disk" in error
-    assert error.endswith(f"then run the same command with ckpt_path={last} to continue from step 2")
+    assert f"free space on that disk or move {run} to another disk" in error
+    assert error.endswith("then run the same command with run_dir= that directory to continue from step 2")
     assert last.read_bytes() == before and read(last)["global_step"] == 2
     assert os.listdir(last.parent) == ["last.ckpt"]  # no temporary left
 

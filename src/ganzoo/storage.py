@@ -10,7 +10,7 @@ appended to metrics.csv are kept whole by `whole_lines`: an append cut short is 
 
 A full disk, a quota, a read-only or forbidden directory end a run in one line (`reported`, `unwritable`): what
 could not be written and where, the previous checkpoint that is intact (ganzoo keeps it at
-<run dir>/checkpoints/last.ckpt) and its step, and how to go on. A run directory that cannot be made or written is
+<run dir>/checkpoints/last.ckpt) and its step, and how to go on (the same command, in that run directory). A run directory that cannot be made or written is
 refused in one line before anything is built (`writable_run_dir`). No torch here: the command line checks the run
 directory before it imports torch.
 """
@@ -142,12 +142,13 @@ def unwritable(err: OSError, run_dir: str | os.PathLike) -> StorageError:
     last = Path(run_dir) / "checkpoints" / "last.ckpt"
     step = checkpoint_step(last)
     if step is None:
-        kept, then = "there is no checkpoint to continue from", "start the same command again"
-    else:
-        kept = f"the previous checkpoint {last} (step {step}) is intact"
-        then = f"run the same command with ckpt_path={last} to continue from step {step}"
+        return StorageError(f"could not write {what} ({err.strerror}); there is no checkpoint to continue from; "
+                            f"{room} or choose run_dir= on another disk, then start the command again")
+    # resume=auto: the same command in that run directory (or in a copy of it) goes on from its checkpoint
     return StorageError(
-        f"could not write {what} ({err.strerror}); {kept}; {room} or choose run_dir= on another disk, then {then}"
+        f"could not write {what} ({err.strerror}); the previous checkpoint {last} (step {step}) is intact; {room} "
+        f"or move {run_dir} to another disk, then run the same command with run_dir= that directory to continue "
+        f"from step {step}"
     )
 
 
