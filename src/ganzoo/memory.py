@@ -9,6 +9,7 @@ import torch
 
 from ganzoo.data import GANDataModule
 from ganzoo.errors import ConfigError
+from ganzoo.models.calls import evaluating
 from ganzoo.objectives import GANTraining
 
 
@@ -23,15 +24,12 @@ def activation_bytes_per_sample(module: GANTraining) -> int:
 
     leaves = [m for net in (module.generator, module.critic) for m in net.modules() if not list(m.children())]
     hooks = [m.register_forward_hook(record) for m in leaves]
-    was_training = module.training
-    module.eval()
     try:
-        with torch.no_grad():
+        with evaluating(module.generator, module.critic):
             z = torch.randn(2, module.z_dim, generator=torch.Generator().manual_seed(0))
             y = torch.zeros(2, dtype=torch.long) if module.num_classes else None  # class 0, for nets that take labels
             module.score(module.generate(z, y), y)
     finally:
-        module.train(was_training)
         for hook in hooks:
             hook.remove()
     sizes = {t.untyped_storage().data_ptr(): t.numel() * t.element_size() for t in outputs}

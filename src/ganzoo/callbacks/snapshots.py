@@ -14,7 +14,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from PIL import Image
 
 from ganzoo.loggers import GanzooLogger
-from ganzoo.models.calls import takes_labels
+from ganzoo.models.calls import evaluating, takes_labels
 from ganzoo.plots import toy_plot
 from ganzoo.storage import written_whole
 
@@ -40,7 +40,9 @@ class SampleSnapshots(L.Callback):
         if not trainer.datamodule.is_image_data:
             real = trainer.datamodule.real_samples(self.n_points, torch.Generator().manual_seed(0))
             fake = pl_module.sample(self.n_points, seed=step).cpu()  # leaves training's RNG alone
-            path = toy_plot(real, fake, _cpu_score(pl_module), run_dir / "plots" / f"toy_{step:06d}.png", f"step {step}")
+            with evaluating(pl_module.critic):  # the contour moves no spectral-norm or batch-norm state
+                path = toy_plot(real, fake, _cpu_score(pl_module), run_dir / "plots" / f"toy_{step:06d}.png",
+                                f"step {step}")
             self.log_picture(trainer, "toy", path)
             return
         self.save_grid(trainer, "samples", pl_module.sample(len(pl_module.fixed_z), z=pl_module.fixed_z))

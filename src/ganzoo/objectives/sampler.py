@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from ganzoo.models.calls import generate, score
+from ganzoo.models.calls import evaluating, generate, score
 from ganzoo.objectives.ema import averaged_copy
 from ganzoo.objectives.encoder import standardize
 from ganzoo.shapes import is_image_shape
@@ -66,7 +66,6 @@ class Sampler:
     def draws_images(self) -> bool:
         return is_image_shape(self.data_shape)
 
-    @torch.no_grad()
     def sample(self, n: int, z: torch.Tensor | None = None, seed: int | None = None, batch_size: int = 500,
                raw: bool = False, batch_norm: str | None = None) -> torch.Tensor:
         """n samples (float32) from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2).
@@ -79,26 +78,17 @@ class Sampler:
         z = torch.randn(n, self.z_dim) if z is None else z
         z = z.to(self.device, self.dtype)  # the nets' dtype: float64 or bf16 under trainer.precision=64/bf16-true
         generator = self.generator if raw or self.generator_ema is None else self.generator_ema
-        was_training = generator.training
-        generator.eval()
-        try:
+        with evaluating(generator):
             if (batch_norm or self.sample_batch_norm) == "batch":
                 with batch_statistics(generator):
                     return torch.cat([generate(generator, chunk) for chunk in z.split(batch_size)]).float()
             return torch.cat([generate(generator, chunk) for chunk in z.split(batch_size)]).float()
-        finally:
-            generator.train(was_training)
 
     # ----- the encoder (encoder=ogan) -------------------------------------------------------------------------
-    @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Standardized codes E(x), one row per image in [-1, 1]."""
-        was_training = self.critic.training
-        self.critic.eval()
-        try:
+        with evaluating(self.critic):
             return standardize(score(self.critic, x.to(self.device, self.dtype)).outputs.float())
-        finally:
-            self.critic.train(was_training)
 
     def reconstruct(self, x: torch.Tensor, **options) -> torch.Tensor:
         """G(s E(x)), s = encoder.reconstruction_scale: the article's reconstruction."""
