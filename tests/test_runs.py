@@ -8,8 +8,10 @@ import json
 import statistics
 
 import lightning as L
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import ganzoo
 from ganzoo.assemble import build_datamodule
@@ -95,7 +97,9 @@ def test_wandb_offline_runs_without_an_account(run_dir, monkeypatch):
     ganzoo.train(tiny(["logger=wandb", "logger.wandb.offline=true", "data=digits", "model=dcgan", *SHORT], run_dir))
     runs = list((run_dir / "wandb").glob("offline-run-*"))
     assert runs and list(runs[0].glob("*.wandb"))
-    assert list((runs[0] / "files" / "media" / "images").glob("samples_*.png"))
+    shown = [np.asarray(Image.open(path)) for path in (runs[0] / "files" / "media" / "images").glob("samples_*.png")]
+    saved = np.asarray(Image.open(run_dir / "samples" / "step_000004.png").convert("RGB"))
+    assert any(picture.shape == saved.shape and np.array_equal(picture, saved) for picture in shown)  # not black
     run = wandb_run(runs[0])  # what the .wandb file holds
     assert run["config"]["loss._target_"] == "ganzoo.objectives.wgan_gp.WGANGP" and run["config"]["data.batch_size"] == 16
     assert run["tags"] == ["WGANGP", "dcgan", "digits"]

@@ -222,6 +222,8 @@ class WandbLogger(LightningWandbLogger, GanzooLogger):
 
     @rank_zero_only
     def log_picture(self, name: str, picture: np.ndarray, step: int) -> None:
+        if picture.dtype.kind == "f":  # wandb.Image casts floats to bytes as they are: [0, 1] would show black
+            picture = (picture * 255 + 0.5).clip(0, 255).astype(np.uint8)  # as torchvision's save_image rounds
         self.log_image(name, [picture], step=step)
 
     @rank_zero_only
