@@ -22,8 +22,9 @@ SHORT = ["steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null"]
 
 
 BAD_TRAIN_INPUT = {
-    "unknown option": (["loss=wgangp"], "unknown loss 'wgangp': choose one of gan, hinge, lsgan, ogan, wgan, wgan_gp"),
-    "unknown key": (["stepz=3"], "stepz"),
+    "unknown option": (["loss=wgangp"], "unknown loss 'wgangp': did you mean loss=wgan_gp? (choose one of gan, hinge"),
+    "unknown key": (["stepz=3"], "no option 'stepz'; did you mean steps=3?"),
+    "misspelled nested key": (["loss.n_critc=5"], "no option 'loss.n_critc'; did you mean loss.n_critic=5?"),
     "steps < 1": (["steps=0"], "steps must be an integer >= 1 (got 0); e.g. steps=2000"),
     "n_critic < 1": (["loss.n_critic=0"], "loss.n_critic must be an integer >= 1"),
     "dcgan on toy data": (["model=dcgan", "data=gaussians8"], "use model=mlp for toy data"),
@@ -36,7 +37,7 @@ BAD_TRAIN_INPUT = {
     "a logger key that moved": (["logger=wandb", "logger.offline=true"], "logger.offline is now logger.wandb.offline"),
     "a batch no memory can hold": (["data=gaussians8", "data.batch_size=100000000"], "GiB for the nets' activations"),
     # optional groups: Hydra itself would skip an option that does not exist and train the defaults
-    "a preset that does not exist": (["experiment=wgan_gp_cifar"], "unknown experiment 'wgan_gp_cifar': choose one of"),
+    "a preset that does not exist": (["experiment=wgan_gp_cifar"], "unknown experiment 'wgan_gp_cifar': did you mean experiment=wgan_gp_cifar10?"),
     "a recipe that does not exist": (["recipe=wgan_gaussians9"], "unknown recipe 'wgan_gaussians9'"),
     "one value of a sweep that does not exist": (["-m", "experiment=wgan_gp_toy,wgan_gp_cifar"],
                                                  "unknown experiment 'wgan_gp_cifar'"),
@@ -61,6 +62,11 @@ def test_the_real_command_line_prints_one_line_and_no_traceback():
     assert result.stderr.strip() == "ganzoo: error: steps must be an integer >= 1 (got 0); e.g. steps=2000"
     result = cli(["loss=nope"])
     assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    for args, line in ((["los=wgan"], "no option 'los'; did you mean loss=wgan?"),
+                       (["loss=wgan_pg"], "unknown loss 'wgan_pg': did you mean loss=wgan_gp?")):
+        result = cli(args)  # nothing before the line, and no '+key' advice for a misspelling
+        assert result.returncode == 2 and result.stdout == "" and result.stderr.startswith(f"ganzoo: error: {line}")
+        assert len(result.stderr.strip().splitlines()) == 1 and "+" not in result.stderr
 
 
 @pytest.mark.slow

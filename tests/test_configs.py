@@ -78,15 +78,25 @@ def test_constraints_compose_across_losses():
 
 
 def test_unknown_group_option_is_one_line_naming_the_choices():
-    with pytest.raises(ConfigError, match=r"unknown loss 'wgangp': choose one of gan, hinge, lsgan, ogan, wgan, wgan_gp") as err:
+    with pytest.raises(ConfigError, match=r"unknown loss 'wgangp': did you mean loss=wgan_gp\? \(choose one of gan, "
+                                          r"hinge, lsgan, ogan, wgan, wgan_gp\)$") as err:
         ganzoo.compose(["loss=wgangp"])
     assert "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match=r"unknown loss 'xyz': choose one of gan, .* \(e.g. loss=gan\)$"):
+        ganzoo.compose(["loss=xyz"])  # nothing close: the choices alone
 
 
-def test_unknown_key_is_one_line():
-    with pytest.raises(ConfigError, match="stepz") as err:
-        ganzoo.compose(["stepz=3"])
-    assert "\n" not in str(err.value)
+@pytest.mark.parametrize("override, answer", [
+    ("stepz=3", "no option 'stepz'; did you mean steps=3?"),
+    ("los=wgan", "no option 'los'; did you mean loss=wgan?"),  # a group
+    ("loss.n_critc=5", "no option 'loss.n_critc'; did you mean loss.n_critic=5?"),  # nested: among its siblings
+    ("data.batchsize=8", "no option 'data.batchsize'; did you mean data.batch_size=8?"),
+    ("qqq.zz=1", "no option 'qqq.zz' in this config; python -m ganzoo.train --cfg job lists every key"),
+])
+def test_a_key_that_does_not_exist_is_answered_with_the_closest_and_never_with_a_plus(override, answer):
+    with pytest.raises(ConfigError) as err:
+        ganzoo.compose([override, "data=digits"])
+    assert str(err.value).startswith(answer) and "+" not in str(err.value) and "\n" not in str(err.value)
 
 
 def test_the_papers_toy_preset_keeps_its_settings_and_yields_to_the_command_line():

@@ -6,8 +6,10 @@ torch and Lightning are imported; only resuming reads a checkpoint (ganzoo/check
 
 from __future__ import annotations
 
+import difflib
+import re
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -104,12 +106,55 @@ def compose(overrides: Sequence[str] = (), config_name: str = "train") -> DictCo
         try:
             cfg = hydra_compose(config_name=config_name, overrides=list(overrides))
         except Exception as err:  # Hydra's composition errors are several lines; keep the first, it names the key
+            key = missing_key(err)
+            if key is not None:  # a misspelling, most likely: the closest keys, never Hydra's "+key"
+                raise ConfigError(no_such_key(key, overrides, config_name)) from err
             raise ConfigError(one_line(err)) from err
     if config_name == "train" and cfg.get("ckpt_path"):
         from ganzoo.checkpoint import resumed_config  # torch: only when there is a checkpoint to read
 
         cfg = resumed_config(cfg, overrides, cfg.run_dir or checkpoint_run_dir(cfg.ckpt_path))
     return cfg
+
+
+def missing_key(err: BaseException) -> str | None:
+    """The key of an override that names no key of the config, from Hydra's or OmegaConf's message."""
+    text = str(err)
+    match = re.search(r"Could not override '([^']+)'", text)
+    if match is None and "is not in struct" in text:
+        match = re.search(r"full_key: (\S+)", text)
+    return match.group(1) if match else None
+
+
+def no_such_key(key: str, overrides: Sequence[str], config_name: str) -> str:
+    """"no option 'los'; did you mean loss=wgan?": the closest keys beside `key` (its siblings for a nested key),
+    with the value it was given, in the config the other overrides compose."""
+    from hydra import compose as hydra_compose
+
+    value = next((o.partition("=")[2] for o in overrides if o.lstrip("+~").partition("=")[0] == key), "...")
+    others = [o for o in overrides if o.lstrip("+~").partition("=")[0] != key]
+    tree = OmegaConf.to_container(hydra_compose(config_name=config_name, overrides=others), resolve=False)
+    parent, _, _ = key.rpartition(".")
+    node = OmegaConf.select(OmegaConf.create(tree), parent) if parent else tree
+    siblings = [f"{parent}.{name}" if parent else name for name in node] if isinstance(node, dict | DictConfig) else []
+    found = difflib.get_close_matches(key, siblings or list(dotted_keys(tree)), n=3, cutoff=0.6)
+    if not found:
+        return (f"no option '{key}' in this config; python -m ganzoo.{config_name} --cfg job lists every key "
+                f"(and -h the groups)")
+    best = closeness(key, found[0])
+    ties = [other for other in found[1:] if closeness(key, other) > best - 0.05]  # as close: name them too
+    return f"no option '{key}'; did you mean {found[0]}={value}?" + (f" (or {', '.join(ties)})" if ties else "")
+
+
+def closeness(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def dotted_keys(tree: dict, prefix: str = "") -> Iterator[str]:
+    for name, value in tree.items():
+        yield f"{prefix}{name}"
+        if isinstance(value, dict):
+            yield from dotted_keys(value, f"{prefix}{name}.")
 
 
 def check_group_choices(overrides: Sequence[str]) -> None:
@@ -127,7 +172,10 @@ def check_group_choices(overrides: Sequence[str]) -> None:
         choices = options(key, folders)
         for choice in value.split(","):  # a sweep's values, each one (-m loss=gan,wgan)
             if choice not in choices:
-                raise ConfigError(f"unknown {key} '{choice}': choose one of {', '.join(choices)} (e.g. {key}={choices[0]})")
+                close = difflib.get_close_matches(choice, choices, n=1, cutoff=0.6)
+                lead = f"did you mean {key}={close[0]}? (" if close else ""
+                raise ConfigError(f"unknown {key} '{choice}': {lead}choose one of {', '.join(choices)}"
+                                  f"{')' if close else f' (e.g. {key}={choices[0]})'}")
         if key == "hparams_search":
             check_sweeper_installed()
 
