@@ -27,7 +27,7 @@ BAD_TRAIN_INPUT = {
     "misspelled nested key": (["loss.n_critc=5"], "no option 'loss.n_critc'; did you mean loss.n_critic=5?"),
     "steps < 1": (["steps=0"], "steps must be an integer >= 1 (got 0); e.g. steps=2000"),
     "n_critic < 1": (["loss.n_critic=0"], "loss.n_critic must be an integer >= 1"),
-    "dcgan on toy data": (["model=dcgan", "data=gaussians8"], "use model=mlp for toy data"),
+    "dcgan on toy data": (["model=dcgan", "data=gaussians8"], "use model=mlp for toy data, or image data such as data=digits"),
     "image size dcgan cannot take": (["model=dcgan", "data=digits", "data.image_size=48"], "power of two"),
     "unknown generator loss": (["loss=gan", "loss.generator=saturating"], "loss.generator must be one of nonsaturating, minimax"),
     "missing checkpoint to resume": (["ckpt_path=/nonexistent/last.ckpt"], "checkpoint not found"),
@@ -63,7 +63,10 @@ def test_the_real_command_line_prints_one_line_and_no_traceback():
     result = cli(["loss=nope"])
     assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     for args, line in ((["los=wgan"], "no option 'los'; did you mean loss=wgan?"),
-                       (["loss=wgan_pg"], "unknown loss 'wgan_pg': did you mean loss=wgan_gp?")):
+                       (["loss=wgan_pg"], "unknown loss 'wgan_pg': did you mean loss=wgan_gp?"),
+                       (["model=dcgan", "steps=5"],  # no layer-norm warning before it: notes come after the checks
+                        "model=dcgan needs image data but the data are 2-D points; use model=mlp for toy data, or "
+                        "image data such as data=digits")):
         result = cli(args)  # nothing before the line, and no '+key' advice for a misspelling
         assert result.returncode == 2 and result.stdout == "" and result.stderr.startswith(f"ganzoo: error: {line}")
         assert len(result.stderr.strip().splitlines()) == 1 and "+" not in result.stderr
@@ -111,6 +114,17 @@ def test_the_first_line_counts_the_devices_of_a_ddp_run():
 
     assert devices(L.Trainer(accelerator="cpu", devices=1, logger=False)) == "cpu"
     assert devices(L.Trainer(accelerator="cpu", devices=2, strategy="ddp", logger=False)) == "2 x cpu"
+
+
+def test_a_note_that_is_not_an_error_is_a_ganzoo_line_after_the_first(run_dir, caplog):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a note that escaped as a Python warning would fail here
+        ganzoo.train(tiny(["data=digits", "model=dcgan", "loss=wgan_gp", *SHORT], run_dir))
+    lines = [m for m in caplog.messages if m.startswith("ganzoo:")]
+    assert lines[0].startswith("ganzoo: training WGANGP on DigitsDataModule")
+    assert lines[1].startswith("ganzoo: note: the gradient penalty is per sample, so the critic uses layer norm")
 
 
 @pytest.fixture(scope="module")

@@ -50,16 +50,12 @@ def train(cfg: DictConfig) -> dict:
     # Read early, so that a missing or foreign file fails in one line before anything is built.
     checkpoint = read_checkpoint(cfg.ckpt_path, mmap=True) if cfg.get("ckpt_path") else None
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    datamodule = build_datamodule(cfg)
-    datamodule.setup("fit")  # a missing or unreadable dataset fails here, before anything else is built or printed
-    module = build_objective(cfg, datamodule.shape, datamodule.num_classes)
-    if checkpoint is not None:
-        resume(checkpoint, cfg.ckpt_path, module, datamodule)  # the nets must fit it, finished or not
-        if checkpoint["global_step"] >= cfg.steps:
-            with run_logging():
-                return finished(cfg, checkpoint["global_step"], run_dir)
-    check_batch_fits_memory(module, datamodule, cfg.trainer.get("accelerator", "auto"))
-    callbacks = build_callbacks(cfg, datamodule)
+    with warnings.catch_warnings(record=True) as notes:  # said after the first line, once every check has passed
+        warnings.filterwarnings("always", category=UserWarning)  # each note of this run, as a note, not an error
+        datamodule, module, callbacks, checkpoint = built(cfg, checkpoint)
+    if module is None:  # a finished run
+        with run_logging():
+            return finished(cfg, checkpoint["global_step"], run_dir)
     with run_logging(), warnings.catch_warnings(), reported(run_dir):  # a full or read-only disk: one line
         for message in IRRELEVANT_WARNINGS:
             warnings.filterwarnings("ignore", message=message)
@@ -72,11 +68,27 @@ def train(cfg: DictConfig) -> dict:
                 step = checkpoint["global_step"] if checkpoint is not None else None
                 doing = f"continuing {what} from step {step} ({cfg.ckpt_path})" if step is not None else f"training {what}"
                 say(f"ganzoo: {doing} to step {cfg.steps} in {run_dir.resolve()}, on {devices(trainer)}")
+                for note in dict.fromkeys(str(n.message) for n in notes):
+                    say(f"ganzoo: note: {note}")
         for logger in trainer.loggers:
             logger.log_hyperparams(to_plain(cfg))
         started = time.time()
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     return next((c.summary for c in callbacks if isinstance(c, RunSummary) and c.summary), None) or written_summary(run_dir, started)
+
+
+def built(cfg: DictConfig, checkpoint: dict | None) -> tuple:
+    """The run's data module, objective and callbacks, every check passed (the module is None when `checkpoint`
+    has already reached `steps`: there is nothing to build for)."""
+    datamodule = build_datamodule(cfg)
+    datamodule.setup("fit")  # a missing or unreadable dataset fails here, before anything else is built or printed
+    module = build_objective(cfg, datamodule.shape, datamodule.num_classes)
+    if checkpoint is not None:
+        resume(checkpoint, cfg.ckpt_path, module, datamodule)  # the nets must fit it, finished or not
+        if checkpoint["global_step"] >= cfg.steps:
+            return datamodule, None, [], checkpoint
+    check_batch_fits_memory(module, datamodule, cfg.trainer.get("accelerator", "auto"))
+    return datamodule, module, build_callbacks(cfg, datamodule), checkpoint
 
 
 def finished(cfg: DictConfig, step: int, run_dir: Path) -> dict:

@@ -17,6 +17,7 @@ from ganzoo.errors import ConfigError
 from ganzoo.models import Nets
 from ganzoo.models.init import dcgan_init
 from ganzoo.models.mlp import MLPGenerator
+from ganzoo.shapes import require_images
 
 NORMS = ("batch", "layer", "none")
 CHANNEL_LAYOUTS = ("halving", "constant")
@@ -115,8 +116,7 @@ def build(
     `generator=mlp` puts the WGAN paper's MLP generator beside the DCGAN critic: as its text describes it (4
     hidden layers, and tanh since images are in [-1, 1]) or, with 3 layers and a linear output, as its code's
     --mlp_G builds it (models/mlp.py, MLP_G)."""
-    if len(data_shape) != 3:
-        raise ConfigError("model=dcgan needs image data but the data are 2-D points; use model=mlp for toy data")
+    require_images("dcgan", data_shape)
     channels, size = data_shape[0], data_shape[1]
     check_power_of_two_size(size)
     if generator_width is None or critic_width is None or critic_norm is None:

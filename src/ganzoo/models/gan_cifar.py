@@ -16,11 +16,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganzoo.errors import ConfigError
 from ganzoo.models import Nets
 from ganzoo.models.dcgan import norm_layer
 from ganzoo.models.init import tflib_conv_init
 from ganzoo.models.resnet import resolution_steps
+from ganzoo.shapes import require_images
 
 
 def widths(steps: int, dim: int) -> list[int]:
@@ -76,8 +76,7 @@ def build(
     critic_norm: str = "none",
 ) -> Nets:
     """model=gan_cifar: gan_cifar.py's generator and critic, sized from `data_shape` (C, H, W)."""
-    if len(data_shape) != 3:
-        raise ConfigError("model=gan_cifar needs image data but the data are 2-D points; use model=mlp for toy data")
+    require_images("gan_cifar", data_shape)
     channels, size = data_shape[0], data_shape[1]
     steps = resolution_steps(size, "gan_cifar")
     generator = GanCifarGenerator(z_dim, channels, steps, int(width), generator_norm)

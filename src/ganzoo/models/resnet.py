@@ -30,6 +30,7 @@ from torch import nn
 from ganzoo.errors import ConfigError
 from ganzoo.models import Nets
 from ganzoo.models.dcgan import norm_layer
+from ganzoo.shapes import require_images
 
 
 def conv(c_in: int, c_out: int, kernel: int = 3) -> nn.Conv2d:
@@ -145,8 +146,7 @@ def build(
 ) -> Nets:
     """model=resnet: the WGAN-GP paper's ResNet generator and critic sized from `data_shape` (C, H, W). A null
     width or critic_norm takes the layout's value from the authors' code."""
-    if len(data_shape) != 3:
-        raise ConfigError("model=resnet needs image data but the data are 2-D points; use model=mlp for toy data")
+    require_images("resnet", data_shape)
     channels, size = data_shape[0], data_shape[1]
     steps = resolution_steps(size)
     layout = ("cifar" if size <= 32 else "widening") if layout == "auto" else layout
