@@ -37,6 +37,7 @@ IRRELEVANT_WARNINGS = (
     ".*does not have many workers.*",  # an endless in-memory batch stream needs none
     ".*no pre-optimization state was saved.*",  # checkpoints hold the state after each generator iteration
     ".*Experiment logs directory .* exists and is not empty.*",  # metrics.csv shares the run directory
+    ".*Checkpoint directory .* exists and is not empty.*",  # a resumed run goes on in its own directory
     ".*resuming from a checkpoint that ended before the epoch ended.*",  # ganzoo's streams skip what was drawn
 )
 

@@ -43,9 +43,14 @@ class RunLogFile(logging.FileHandler):
             super().handleError(record)
 
 
+# Lightning's lines that ganzoo's own replace: its promotional tips, its end-of-fit line (ganzoo's summary says how
+# far the run went) and its restore lines (ganzoo's first line names the checkpoint a run continues from).
+DROPPED = ("Tip:", "`Trainer.fit` stopped", "Restoring states from the checkpoint", "Restored all states from")
+
+
 class DropTips(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return "Tip:" not in str(record.msg)
+        return not any(text in str(record.msg) for text in DROPPED)
 
 
 class HoldBack(logging.Filter):

@@ -42,6 +42,8 @@ class GeneratorProgressBar(TQDMProgressBar):
             self.train_progress_bar.n = step
             self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module), refresh=False)
             self.train_progress_bar.refresh()
+        if self.train_progress_bar is not None and step >= trainer.max_steps:
+            self.train_progress_bar.close()  # its last line ends here, before anything the run says at its end
 
     def get_metrics(self, trainer, pl_module) -> dict:
         metrics = super().get_metrics(trainer, pl_module)

@@ -56,9 +56,11 @@ class StopOnSignal(L.Callback):
         if signum and trainer.global_step < trainer.max_steps:  # at the last step the run ends anyway, finished
             self.stopped_by = signal.Signals(signum).name
             trainer.should_stop = True  # the loop ends here; LastCheckpoint saves this step at on_train_end
-            if trainer.is_global_zero:
-                say(f"ganzoo: {self.stopped_by}: stopped at step {trainer.global_step} of {trainer.max_steps}; the "
-                    "checkpoint holds this step and the same command goes on from it")
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        if self.stopped_by and trainer.is_global_zero:  # here, once the progress bar has closed its line
+            say(f"ganzoo: {self.stopped_by}: stopped at step {trainer.global_step} of {trainer.max_steps}; the "
+                "checkpoint holds this step and the same command goes on from it")
 
     def agreed(self, trainer) -> int:
         """The signal any rank received (0: none). Every rank asks at every step, so all stop at the same one."""
