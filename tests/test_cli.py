@@ -76,7 +76,8 @@ def test_the_real_command_line_prints_one_line_and_no_traceback():
 def test_the_default_command_trains_and_writes_its_run_directory(tmp_path):
     result = cli(["steps=3", "callbacks.every_n_steps=3", "model.width=32", f"run_dir={tmp_path}"])
     assert result.returncode == 0, result.stderr
-    assert "WGANGP ran 3 steps" in result.stdout and str(tmp_path) in result.stdout
+    assert "WGANGP trained steps 0 to 3 in" in result.stdout and str(tmp_path) in result.stdout
+    assert "ms per generator iteration" in result.stdout
     assert (tmp_path / "summary.json").is_file() and (tmp_path / "plots" / "toy_000003.png").is_file()
     assert (tmp_path / ".hydra" / "overrides.yaml").is_file() and (tmp_path / "train.log").is_file()  # all in one place
 
@@ -86,7 +87,7 @@ def test_train_log_holds_what_the_console_said_without_lightnings_tips(tmp_path)
     result = cli(["steps=3", "callbacks.every_n_steps=2", "model.width=16", f"run_dir={tmp_path}"])
     assert result.returncode == 0, result.stderr
     log = (tmp_path / "train.log").read_text()
-    for line in (f"ganzoo: training WGANGP on ToyDataModule to step 3 in {tmp_path}", "WGANGP ran 3 steps",
+    for line in (f"ganzoo: training WGANGP on ToyDataModule to step 3 in {tmp_path}", "WGANGP trained steps 0 to 3",
                  f"run directory: {tmp_path}", f"checkpoint:    {tmp_path / 'checkpoints' / 'last.ckpt'}"):
         assert line in log and line in result.stdout, line
     assert "Tip:" not in result.stdout + result.stderr + log

@@ -55,7 +55,8 @@ def test_the_same_command_started_again_goes_on_from_the_run_directory(unbroken,
     summary = ganzoo.train(tiny([*SHORT, "steps=5"], tmp_path))
     first_line = said(caplog)[0]
     assert first_line.startswith(f"ganzoo: continuing WGANGP on ToyDataModule from step 2 ({tmp_path / 'checkpoints' / 'last.ckpt'})")
-    assert summary["steps"] == 5 and same_weights(tmp_path, unbroken)
+    assert (summary["first_step"], summary["steps"]) == (2, 5) and same_weights(tmp_path, unbroken)
+    assert any(line.startswith("ganzoo: WGANGP trained steps 2 to 5 in") for line in said(caplog))  # not "5 steps"
 
 
 def test_a_finished_run_started_again_says_so_and_trains_nothing(unbroken, caplog):

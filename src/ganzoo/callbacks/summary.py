@@ -4,7 +4,8 @@ short console summary. The same dictionary is what `ganzoo.train(cfg)` returns.
 `seconds_per_step` is the steady-state rate: the median time of a regular generator iteration (n_critic critic
 updates and one generator update, with the callbacks of that iteration), warm-up iterations left out; the
 median also leaves out the rare iterations that evaluate or plot. WGAN's warm-up iterations (100 critic
-updates) are timed apart as `warmup_seconds_per_step`. `seconds` is the whole training time. `checkpoint` is
+updates) are timed apart as `warmup_seconds_per_step`. `seconds` is the wall time of this process's training,
+evaluation and plots included, from `first_step` (0, or the step a resumed run started at) to `steps`. `checkpoint` is
 the last.ckpt the run wrote, or null when it wrote none (callbacks.last_checkpoint=null).
 """
 
@@ -34,6 +35,7 @@ class RunSummary(L.Callback):
 
     def on_train_start(self, trainer, pl_module) -> None:
         self.started = time.perf_counter()
+        self.first_step = trainer.global_step  # a resumed run starts at its checkpoint's step
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         self.step_started = time.perf_counter()
@@ -53,6 +55,7 @@ class RunSummary(L.Callback):
         regular, warmup = self.durations[False], self.durations[True]
         self.summary = {
             "objective": pl_module.name,
+            "first_step": self.first_step,
             "steps": trainer.global_step,
             "figures": {k: round(float(v), 6) for k, v in sorted(trainer.callback_metrics.items())},
             "main_metric": self.main_metric,
@@ -70,11 +73,13 @@ class RunSummary(L.Callback):
         (run_dir / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
         s = self.summary
         shown = ", ".join(f"{k.split('/')[-1]} {v:.4g}" for k, v in s["figures"].items())
-        rate = [f"{1000 * s['seconds_per_step']:.1f} ms/step"] if s["seconds_per_step"] is not None else []
+        rate = [f"median {1000 * s['seconds_per_step']:.1f} ms per generator iteration"] \
+            if s["seconds_per_step"] is not None else []
         if "warmup_seconds_per_step" in s:
             rate.append(f"warm-up iterations {1000 * s['warmup_seconds_per_step']:.0f} ms")
         say(
-            f"ganzoo: {s['objective']} ran {s['steps']} steps in {s['seconds']:.0f} s ({', '.join(rate)})\n  {shown}\n"
+            f"ganzoo: {s['objective']} trained steps {s['first_step']} to {s['steps']} in {s['seconds']:.0f} s of wall "
+            f"time (with evaluation and plots); {', '.join(rate)}\n  {shown}\n"
             f"  run directory: {s['run_dir']}\n"
             f"  checkpoint:    {s['checkpoint'] or 'none written (callbacks.last_checkpoint is off)'}"
         )
