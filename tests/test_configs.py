@@ -92,6 +92,9 @@ def test_unknown_group_option_is_one_line_naming_the_choices():
     ("loss.n_critc=5", "no option 'loss.n_critc'; did you mean loss.n_critic=5?"),  # nested: among its siblings
     ("data.batchsize=8", "no option 'data.batchsize'; did you mean data.batch_size=8?"),
     ("qqq.zz=1", "no option 'qqq.zz' in this config; python -m ganzoo.train --cfg job lists every key"),
+    # by the name beside it, not the shared prefix: never callbacks.interrupt._target_
+    ("callbacks.interrupt.signal=[SIGTERM]", "no option 'callbacks.interrupt.signal'; did you mean "
+                                             "callbacks.interrupt.signals=[SIGTERM]?"),
 ])
 def test_a_key_that_does_not_exist_is_answered_with_the_closest_and_never_with_a_plus(override, answer):
     with pytest.raises(ConfigError) as err:

@@ -134,10 +134,13 @@ def no_such_key(key: str, overrides: Sequence[str], config_name: str) -> str:
     value = next((o.partition("=")[2] for o in overrides if o.lstrip("+~").partition("=")[0] == key), "...")
     others = [o for o in overrides if o.lstrip("+~").partition("=")[0] != key]
     tree = OmegaConf.to_container(hydra_compose(config_name=config_name, overrides=others), resolve=False)
-    parent, _, _ = key.rpartition(".")
+    parent, _, leaf = key.rpartition(".")
     node = OmegaConf.select(OmegaConf.create(tree), parent) if parent else tree
-    siblings = [f"{parent}.{name}" if parent else name for name in node] if isinstance(node, dict | DictConfig) else []
-    found = difflib.get_close_matches(key, siblings or list(dotted_keys(tree)), n=3, cutoff=0.6)
+    if isinstance(node, dict | DictConfig):  # the names beside it (never _target_ and the like), by name alone
+        names = [name for name in node if not str(name).startswith("_")]
+        found = [f"{parent}.{name}" if parent else name for name in difflib.get_close_matches(leaf, names, n=3, cutoff=0.6)]
+    else:
+        found = difflib.get_close_matches(key, [k for k in dotted_keys(tree) if "._" not in k], n=3, cutoff=0.6)
     if not found:
         return (f"no option '{key}' in this config; python -m ganzoo.{config_name} --cfg job lists every key "
                 f"(and -h the groups)")

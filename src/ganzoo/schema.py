@@ -22,7 +22,7 @@ from ganzoo.errors import ConfigError
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # int | float | bool | choice | str | node | floats | devices | strategy | compile
+    kind: str  # int | float | bool | choice | names | str | node | floats | devices | strategy | compile
     example: Any = None
     low: float | None = None  # inclusive bounds
     high: float | None = None
@@ -41,6 +41,7 @@ class Rule:
             "float": f"a number{' ' + bounds if bounds else ''}",
             "bool": "true or false",
             "choice": "one of " + ", ".join(str(c).lower() if isinstance(c, bool) else str(c) for c in self.choices),
+            "names": "a list of some of " + ", ".join(map(str, self.choices)),
             "str": "a string",
             "node": "a node of settings",
             "floats": f"a list of {self.length} numbers{' each ' + bounds if bounds else ''}",
@@ -63,6 +64,11 @@ def Float(example: Any, low: float | None = None, high: float | None = None, abo
 
 def Choice(*choices: Any, nullable: bool = False) -> Rule:
     return Rule("choice", choices[0], choices=choices, nullable=nullable)
+
+
+def Names(*choices: str) -> Rule:
+    """A list of some of `choices`, e.g. [SIGTERM, SIGUSR1]."""
+    return Rule("names", f"[{choices[0]}]", choices=choices)
 
 
 def Str(example: Any, nullable: bool = False) -> Rule:
@@ -191,7 +197,7 @@ OPTIONS: dict[str, Rule] = {
     "callbacks.*.every_n_train_steps": Int(500, low=1),
     "callbacks.checkpoint_minutes": Float(5, above=0, nullable=True),
     "callbacks.*.minutes": Float(5, above=0, nullable=True),
-    "callbacks.*.signals": Node(["SIGTERM"], nullable=False),
+    "callbacks.interrupt.signals": Names("SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2"),
     "callbacks.progress.refresh_rate": Int(20, low=0),
     "callbacks.*.save_last": BOOL,
     "callbacks.*.save_top_k": Int(1, low=-1),
@@ -275,6 +281,8 @@ def fits(rule: Rule, value: Any) -> bool:
         return isinstance(value, bool)
     if rule.kind == "choice":
         return any(value == c and type(value) is type(c) for c in rule.choices)
+    if rule.kind == "names":
+        return isinstance(value, list) and all(v in rule.choices for v in value)
     if rule.kind == "str":
         return isinstance(value, str)
     if rule.kind == "node":

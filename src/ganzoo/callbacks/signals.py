@@ -73,7 +73,7 @@ class StopOnSignal(L.Callback):
     def teardown(self, trainer, pl_module, stage: str) -> None:
         if threading.current_thread() is threading.main_thread():
             for signum, handler in self.before.items():
-                if signal.getsignal(signum) == self.note:  # Lightning put back its own already
+                if signal.getsignal(signum) == self.note:  # still ours: no signal connector put back what it found
                     signal.signal(signum, handler)
         self.before = {}
 
