@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import time
 
-import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+
+from ganzoo.callbacks.ranks import largest_on_any_rank
 
 
 class LastCheckpoint(ModelCheckpoint):
@@ -37,11 +38,7 @@ class LastCheckpoint(ModelCheckpoint):
 
     def due(self, trainer) -> bool:
         """Whether the minutes have passed, on any rank: every rank asks at every step and all save together."""
-        late = time.monotonic() - self.saved_at >= self.seconds
-        if trainer.world_size == 1:
-            return late
-        flag = torch.tensor([int(late)], device=trainer.strategy.root_device)
-        return bool(trainer.strategy.reduce(flag, reduce_op="max").item())
+        return bool(largest_on_any_rank(trainer, int(time.monotonic() - self.saved_at >= self.seconds)))
 
     def on_train_end(self, trainer, pl_module) -> None:
         if self.save_last and self._last_global_step_saved != trainer.global_step:

@@ -23,8 +23,8 @@ import sys
 import threading
 
 import lightning as L
-import torch
 
+from ganzoo.callbacks.ranks import largest_on_any_rank
 from ganzoo.console import say
 
 STOPPING = ("SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2")
@@ -64,11 +64,7 @@ class StopOnSignal(L.Callback):
 
     def agreed(self, trainer) -> int:
         """The signal any rank received (0: none). Every rank asks at every step, so all stop at the same one."""
-        mine = int(self.received or 0)
-        if trainer.world_size == 1:
-            return mine
-        flag = torch.tensor([mine], device=trainer.strategy.root_device)
-        return int(trainer.strategy.reduce(flag, reduce_op="max").item())
+        return largest_on_any_rank(trainer, int(self.received or 0))
 
     def teardown(self, trainer, pl_module, stage: str) -> None:
         if threading.current_thread() is threading.main_thread():
