@@ -53,7 +53,7 @@ def train(cfg: DictConfig) -> dict:
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     with warnings.catch_warnings(record=True) as notes:  # said after the first line, once every check has passed
         warnings.filterwarnings("always", category=UserWarning)  # each note of this run, as a note, not an error
-        datamodule, module, callbacks, checkpoint = built(cfg, checkpoint)
+        datamodule, module, callbacks = built(cfg, checkpoint)
     if module is None:  # a finished run
         with run_logging():
             return finished(cfg, checkpoint["global_step"], run_dir)
@@ -87,9 +87,9 @@ def built(cfg: DictConfig, checkpoint: dict | None) -> tuple:
     if checkpoint is not None:
         resume(checkpoint, cfg.ckpt_path, module, datamodule)  # the nets must fit it, finished or not
         if checkpoint["global_step"] >= cfg.steps:
-            return datamodule, None, [], checkpoint
+            return datamodule, None, []
     check_batch_fits_memory(module, datamodule, cfg.trainer.get("accelerator", "auto"))
-    return datamodule, module, build_callbacks(cfg, datamodule), checkpoint
+    return datamodule, module, build_callbacks(cfg, datamodule)
 
 
 def finished(cfg: DictConfig, step: int, run_dir: Path) -> dict:
