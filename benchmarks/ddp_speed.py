@@ -3,7 +3,7 @@
 Each case trains twice through the command line, as a user would: once in one process (`trainer=cpu`, batch B)
 and once as two gloo processes (`trainer=ddp trainer.accelerator=cpu trainer.devices=2`, batch B/2 each, so the
 same global batch and, ganzoo/draws.py, the same random numbers). The figure is summary.json's steady-state
-`seconds_per_step` (the median regular iteration), so start-up, process launch and the first iterations are
+`median_iteration_seconds` (the median regular iteration), so start-up, process launch and the first iterations are
 left out. On a CPU both runs share the same cores: one process uses them through torch's intra-op threads, two
 ranks through one thread each (Lightning sets one per rank) plus the all-reduce of every gradient over gloo, so
 this measures what DDP costs, not what a second device would give. On GPUs pass --accelerator gpu --devices N.
@@ -52,7 +52,7 @@ def main() -> None:
             one = run([*common, f"trainer.accelerator={args.accelerator}", f"data.batch_size={batch}"], Path(tmp) / "one")
             ddp = run([*common, "trainer=ddp", f"trainer.accelerator={args.accelerator}", f"trainer.devices={args.devices}",
                        f"data.batch_size={batch // args.devices}"], Path(tmp) / "ddp")
-            a, b = one["seconds_per_step"] * 1000, ddp["seconds_per_step"] * 1000
+            a, b = one["median_iteration_seconds"] * 1000, ddp["median_iteration_seconds"] * 1000
             results[name] = {"global_batch": batch, "steps": steps, "one_ms": a, "ddp_ms": b}
             rows.append(f"| {name} | {batch} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
     print(f"{args.devices} ranks on {args.accelerator}, steps per run: {', '.join(str(r['steps']) for r in results.values())}")

@@ -42,7 +42,7 @@ def test_the_sweep_plot_has_one_panel_per_swept_parameter_and_one_point_per_job(
     for job, (loss, lr, seed, w1) in enumerate(jobs):
         (tmp_path / str(job) / ".hydra").mkdir(parents=True)
         (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(f"- loss={loss}\n- optim.critic.lr={lr}\n- seed={seed}\n")
-        summary = {"steps": 2, "seconds_per_step": 0.5, "main_metric": "val/w1", "figures": {"val/w1": w1}}
+        summary = {"steps": 2, "median_iteration_seconds": 0.5, "main_metric": "val/w1", "figures": {"val/w1": w1}}
         (tmp_path / str(job) / "summary.json").write_text(json.dumps(summary))
     points = sweep_points(summarize(tmp_path), "val/w1")
     assert points == {"loss": {"gan": [0.3, 0.5, 0.9], "wgan": [0.2, 0.25]},
@@ -58,17 +58,17 @@ def test_jobs_that_differ_only_in_their_seed_are_pooled_with_mean_and_std(tmp_pa
         (tmp_path / str(job) / ".hydra").mkdir(parents=True)
         (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(f"- loss={loss}\n- seed={seed}\n")
         if w1 is not None:
-            summary = {"steps": 2, "seconds_per_step": 0.01 * modes, "figures": {"val/w1": w1, "val/modes": modes}}
+            summary = {"steps": 2, "median_iteration_seconds": 0.01 * modes, "figures": {"val/w1": w1, "val/modes": modes}}
             (tmp_path / str(job) / "summary.json").write_text(json.dumps(summary))
     pooled = pooled_over_seeds(summarize(tmp_path))
     assert [(row["loss"], row["seeds"]) for row in pooled] == [("gan", 3), ("wgan", 2)]
     gan, wgan = pooled
     assert gan["val/w1 mean"] == pytest.approx(0.5) and gan["val/w1 std"] == pytest.approx(0.2)  # sample std
     assert gan["val/modes mean"] == pytest.approx(4) and gan["val/modes std"] == pytest.approx(2)
-    assert wgan["val/w1 mean"] == pytest.approx(0.3) and wgan["ms_per_step mean"] == pytest.approx(40)
+    assert wgan["val/w1 mean"] == pytest.approx(0.3) and wgan["median_ms_per_iteration mean"] == pytest.approx(40)
     write_summary(tmp_path)
     table = (tmp_path / "sweep_seeds.md").read_text().splitlines()
-    assert table[0] == "| loss | seeds | ms_per_step | val/modes | val/w1 |"  # figures sorted, as in the job table
+    assert table[0] == "| loss | seeds | median_ms_per_iteration | val/modes | val/w1 |"  # figures sorted, as in the job table
     assert table[2] == "| gan | 3 | 40 ± 20 | 4 ± 2 | 0.5 ± 0.2 |"
     with open(tmp_path / "sweep_seeds.csv") as f:
         assert float(list(csv.DictReader(f))[1]["val/w1 std"]) == pytest.approx(0.02**0.5)  # wgan: 0.2, 0.4
@@ -105,10 +105,10 @@ def test_a_job_that_left_no_summary_is_listed_as_failed(tmp_path):
     for job, loss in (("0", "gan"), ("1", "wgan")):
         (tmp_path / job / ".hydra").mkdir(parents=True)
         (tmp_path / job / ".hydra" / "overrides.yaml").write_text(f"- loss={loss}\n- steps=2\n")
-    summary = {"steps": 2, "seconds_per_step": 0.5, "figures": {"val/w1": 0.25, "train/critic_loss": -1.0}}
+    summary = {"steps": 2, "median_iteration_seconds": 0.5, "figures": {"val/w1": 0.25, "train/critic_loss": -1.0}}
     (tmp_path / "0" / "summary.json").write_text(json.dumps(summary))
     table = write_summary(tmp_path).splitlines()
-    assert table[0] == "| job | loss | steps | ms_per_step | val/w1 | train/critic_loss |"
+    assert table[0] == "| job | loss | steps | median_ms_per_iteration | val/w1 | train/critic_loss |"
     assert table[2] == "| 0 | gan | 2 | 500 | 0.25 | -1 |" and table[3] == "| 1 | wgan | failed |  |  |  |"
     assert Path(tmp_path / "sweep_summary.csv").is_file()
 

@@ -1,10 +1,10 @@
 """At the end of a run: summary.json with the final figures, the run directory and the checkpoint, and a
 short console summary. The same dictionary is what `ganzoo.train(cfg)` returns.
 
-`seconds_per_step` is the steady-state rate: the median time of a regular generator iteration (n_critic critic
+`median_iteration_seconds` is the steady-state rate: the median time of a regular generator iteration (n_critic critic
 updates and one generator update, with the callbacks of that iteration), warm-up iterations left out; the
 median also leaves out the rare iterations that evaluate or plot. WGAN's warm-up iterations (100 critic
-updates) are timed apart as `warmup_seconds_per_step`. `seconds` is the wall time of this process's training,
+updates) are timed apart as `warmup_median_iteration_seconds`. `wall_seconds` is the wall time of this process's training,
 evaluation and plots included, from `first_step` (0, or the step a resumed run started at) to `steps`. `checkpoint` is
 the last.ckpt the run wrote, or null when it wrote none (callbacks.last_checkpoint=null).
 """
@@ -59,9 +59,9 @@ class RunSummary(L.Callback):
             "steps": trainer.global_step,
             "figures": {k: round(float(v), 6) for k, v in sorted(trainer.callback_metrics.items())},
             "main_metric": self.main_metric,
-            "seconds": round(self.seconds, 2),
-            "seconds_per_step": round(statistics.median(regular), 5) if regular else None,
-            **({"warmup_seconds_per_step": round(statistics.median(warmup), 5)} if warmup else {}),
+            "wall_seconds": round(self.seconds, 2),
+            "median_iteration_seconds": round(statistics.median(regular), 5) if regular else None,
+            **({"warmup_median_iteration_seconds": round(statistics.median(warmup), 5)} if warmup else {}),
             "run_dir": str(run_dir.resolve()),
             "checkpoint": last_checkpoint(trainer),
             "stopped_by": next((c.stopped_by for c in trainer.callbacks if isinstance(c, StopOnSignal)), None),
@@ -73,12 +73,12 @@ class RunSummary(L.Callback):
         (run_dir / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
         s = self.summary
         shown = ", ".join(f"{k.split('/')[-1]} {v:.4g}" for k, v in s["figures"].items())
-        rate = [f"median {1000 * s['seconds_per_step']:.1f} ms per generator iteration"] \
-            if s["seconds_per_step"] is not None else []
-        if "warmup_seconds_per_step" in s:
-            rate.append(f"warm-up iterations {1000 * s['warmup_seconds_per_step']:.0f} ms")
+        rate = [f"median {1000 * s['median_iteration_seconds']:.1f} ms per generator iteration"] \
+            if s["median_iteration_seconds"] is not None else []
+        if "warmup_median_iteration_seconds" in s:
+            rate.append(f"warm-up iterations {1000 * s['warmup_median_iteration_seconds']:.0f} ms")
         say(
-            f"ganzoo: {s['objective']} trained steps {s['first_step']} to {s['steps']} in {s['seconds']:.0f} s of wall "
+            f"ganzoo: {s['objective']} trained steps {s['first_step']} to {s['steps']} in {s['wall_seconds']:.0f} s of wall "
             f"time (with evaluation and plots); {', '.join(rate)}\n  {shown}\n"
             f"  run directory: {s['run_dir']}\n"
             f"  checkpoint:    {s['checkpoint'] or 'none written (callbacks.last_checkpoint is off)'}"

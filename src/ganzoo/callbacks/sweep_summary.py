@@ -43,7 +43,7 @@ def summarize(sweep_dir: str | Path) -> list[dict[str, Any]]:
         summary_file = job / "summary.json"
         if summary_file.is_file():
             summary = json.loads(summary_file.read_text())
-            row.update(steps=summary["steps"], ms_per_step=round(1000 * summary["seconds_per_step"], 1))
+            row.update(steps=summary["steps"], median_ms_per_iteration=round(1000 * summary["median_iteration_seconds"], 1))
             row.update(summary["figures"])
         else:
             row["steps"] = "failed"
@@ -57,8 +57,8 @@ def columns(rows: list[dict[str, Any]]) -> list[str]:
     for row in rows:
         seen.update(dict.fromkeys(row))
     figures = sorted((k for k in seen if "/" in k), key=lambda k: (not k.startswith("val/"), k))
-    settings = [k for k in seen if "/" not in k and k not in ("steps", "ms_per_step")]
-    return [*settings, "steps", "ms_per_step", *figures]
+    settings = [k for k in seen if "/" not in k and k not in ("steps", "median_ms_per_iteration")]
+    return [*settings, "steps", "median_ms_per_iteration", *figures]
 
 
 def markdown(rows: list[dict[str, Any]], names: list[str]) -> str:
@@ -84,7 +84,7 @@ def main_metric(sweep_dir: Path) -> str | None:
 def sweep_points(rows: list[dict[str, Any]], metric: str) -> dict[str, dict[str, list[float]]]:
     """For each swept parameter (a setting whose value differs between jobs; the seed is the spread, not a
     parameter): its values, each with the metric of every job that had it."""
-    settings = [k for k in columns(rows) if "/" not in k and k not in ("job", "steps", "ms_per_step", "seed")]
+    settings = [k for k in columns(rows) if "/" not in k and k not in ("job", "steps", "median_ms_per_iteration", "seed")]
     done = [row for row in rows if row.get(metric) is not None]
     points: dict[str, dict[str, list[float]]] = {}
     for key in settings:
@@ -101,8 +101,8 @@ def pooled_over_seeds(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if len({str(row.get("seed")) for row in rows}) < 2:
         return []
     names = columns(rows)
-    settings = [k for k in names if "/" not in k and k not in ("job", "steps", "ms_per_step", "seed")]
-    figures = ["ms_per_step", *(k for k in names if k.startswith("val/"))]
+    settings = [k for k in names if "/" not in k and k not in ("job", "steps", "median_ms_per_iteration", "seed")]
+    figures = ["median_ms_per_iteration", *(k for k in names if k.startswith("val/"))]
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
         if row.get("steps") != "failed":
