@@ -55,6 +55,19 @@ def test_bad_train_input_is_one_line_and_exit_status_2(case, monkeypatch, capsys
     assert len(lines) == 1 and lines[0].startswith("ganzoo: error: ") and message in lines[0], err
 
 
+@pytest.mark.parametrize("data", ["lsun", "celeba", "folder", "mnist", "fashion_mnist", "cifar10"])
+def test_missing_data_names_the_absolute_folder_and_the_key_that_moves_it_and_train_log_keeps_it(
+        data, monkeypatch, capsys, tmp_path):
+    from ganzoo.train import run
+
+    args = [f"data={data}", "data.root=nowhere", "model=dcgan", f"run_dir={tmp_path}"]
+    status, err = in_process(run, "train", args, monkeypatch, capsys)  # from a fresh working directory
+    line = err.strip()
+    assert status == 2 and len(line.splitlines()) == 1 and line.startswith("ganzoo: error: "), err
+    assert f" {Path.cwd() / 'nowhere'}" in line and "data.root=PATH" in line, line  # absolute, not 'nowhere/...'
+    assert line in (tmp_path / "train.log").read_text()  # the run directory says why the run stopped
+
+
 @pytest.mark.slow
 def test_the_real_command_line_prints_one_line_and_no_traceback():
     result = cli(["steps=0"])

@@ -17,6 +17,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from ganzoo.config import check_group_choices, compose, config_dir
+from ganzoo.console import into_run_log
 from ganzoo.errors import ConfigError, GanzooError
 
 HYDRA_FLAGS_WITHOUT_RUN = ("--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "--shell-completion", "-sc")
@@ -58,6 +59,7 @@ def run_entry(
                 cfg = composed
             return task(cfg)
         except GanzooError as err:
+            into_run_log(f"ganzoo: error: {err}")  # the run directory keeps why the run stopped
             fail(str(err))
 
     hydra.main(config_path=str(config_dir()), config_name=config_name, version_base="1.3")(guarded)()

@@ -174,7 +174,7 @@ class ImageFilesDataModule(GANDataModule):
         if pipeline not in PIPELINES:
             raise ConfigError(f"unknown data.pipeline '{pipeline}': choose one of {', '.join(PIPELINES)}")
         self.pipeline = pipeline
-        self.root = Path(root).expanduser()
+        self.root = Path(root).expanduser().absolute()  # messages name the folder looked in, wherever the run started
         self.image_size, self.channels = int(image_size), int(channels)
         self.num_workers = default_workers() if num_workers is None else int(num_workers)
         self.shape = (self.channels, self.image_size, self.image_size)
@@ -250,10 +250,10 @@ class FolderDataModule(ImageFilesDataModule):
 
     def store(self) -> ImageStore:
         if not self.root.is_dir():
-            raise DataError(f"image folder {self.root} does not exist; set data.root to a folder of PNG/JPEG/WebP images")
+            raise DataError(f"image folder {self.root} does not exist; set data.root=PATH to a folder of PNG/JPEG/WebP images")
         files = image_files(self.root)
         if not files:
-            raise DataError(f"no PNG/JPEG/WebP images under {self.root}; set data.root to a folder of images")
+            raise DataError(f"no PNG/JPEG/WebP images under {self.root}; set data.root=PATH to a folder of images")
         return FileList(self.root, files, class_folders(self.root, files))
 
 
@@ -272,7 +272,8 @@ class CelebADataModule(ImageFilesDataModule):
                 return FileList(folder, files)
         raise DataError(
             f"no CelebA images in {self.root} (expected {self.root}/celeba/img_align_celeba/*.jpg or a folder of the "
-            f"JPEGs); download img_align_celeba.zip from https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html and unzip it there"
+            f"JPEGs); download img_align_celeba.zip from https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html and unzip it "
+            f"there, or set data.root=PATH to the folder that holds it"
         )
 
 
@@ -349,7 +350,8 @@ class LSUNDataModule(ImageFilesDataModule):
         if not (location / "data.mdb").is_file():
             raise DataError(
                 f"no LSUN lmdb at {location} (expected data.mdb from {self.category}_{self.split}_lmdb.zip); download it "
-                f"with the LSUN project's download.py -c {self.category} (https://github.com/fyu/lsun) and unzip it in {self.root}"
+                f"with the LSUN project's download.py -c {self.category} (https://github.com/fyu/lsun) and unzip it in {self.root}, "
+                f"or set data.root=PATH to the folder that holds {location.name}"
             )
         store = LMDBStore(location)
         if len(store) == 0:

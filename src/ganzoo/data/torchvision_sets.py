@@ -34,7 +34,7 @@ class TorchvisionImages(InMemoryImages):
 
     def __init__(self, root: str = "data", download: bool = False, image_size: int = 32, batch_size: int = 64, seed: int = 0):
         super().__init__(image_size, self.channels, batch_size, seed)
-        self.root = Path(root).expanduser()
+        self.root = Path(root).expanduser().absolute()  # messages name the folder looked in, wherever the run started
         self.download = bool(download)
 
     num_classes = 10  # all three have ten classes
@@ -45,7 +45,7 @@ class TorchvisionImages(InMemoryImages):
         except RuntimeError as err:  # torchvision: "Dataset not found ..."
             raise DataError(
                 f"{self.name} not found in {self.root / self.folder} (expected {self.expected}); "
-                f"add data.download=true to fetch it, or set data.root to where it is"
+                f"add data.download=true to fetch it, or set data.root=PATH to the folder that holds {self.folder.split('/')[0]}"
             ) from err
         except OSError as err:  # no network, or a half-written file
             raise DataError(f"cannot read or download {self.name} into {self.root / self.folder}: {err}") from err
