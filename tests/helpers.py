@@ -5,6 +5,7 @@ live in conftest.py; no test module imports another."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import pickle
 import signal as signal_module
@@ -13,7 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 from unittest import mock
 
 import lightning as L
@@ -72,13 +75,33 @@ def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None, 
     )
 
 
+@contextmanager
+def own_logging() -> Iterator[None]:
+    """Hydra's job logging, set up for one entry point, taken down after it as the end of a process would: a later
+    run in this test process must not log into this one's captured (and by then closed) console."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        for handler in handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(level)
+
+
 def in_process(task, config: str, args: list[str], monkeypatch, capsys) -> tuple[int, str]:
     """Run an entry point in this process as the shell would, returning (exit status, stderr)."""
     monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
     monkeypatch.chdir(tempfile.mkdtemp())  # Hydra's own output folder lands here, not in the checkout
     monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
     try:
-        run_entry(task, config)
+        with own_logging():
+            run_entry(task, config)
     except SystemExit as exit_info:
         return exit_info.code, capsys.readouterr().err
     return 0, capsys.readouterr().err
@@ -89,7 +112,8 @@ def sample(args: list[str], monkeypatch, capsys):
 
     monkeypatch.setattr(sys, "argv", ["ganzoo", *args])
     monkeypatch.chdir(tempfile.mkdtemp())
-    run_entry(run, "sample")
+    with own_logging():
+        run_entry(run, "sample")
     return capsys.readouterr()
 
 

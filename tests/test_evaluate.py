@@ -51,3 +51,17 @@ def test_evaluate_mistakes_end_in_one_line(monkeypatch, capsys, tmp_path):
     assert code == 2 and err.count("\n") == 1 and "reference=FOLDER" in err
     code, err = in_process(run, "evaluate", ["metrics=fid"], monkeypatch, capsys)
     assert code == 2 and "either ckpt=PATH" in err
+
+
+def test_a_digits_checkpoint_without_inception_is_offered_the_digit_classifiers_figures(run_dir, tmp_path, monkeypatch, capsys):
+    from ganzoo.checkpoint import load
+    from ganzoo.metrics.digits import DigitJudge
+
+    ganzoo.train(tiny(["data=digits", "model=dcgan", "steps=2", "callbacks.every_n_steps=2"], run_dir))
+    ckpt = run_dir / "checkpoints" / "last.ckpt"
+    code, err = in_process(run, "evaluate", [f"ckpt_path={ckpt}", "metrics=[fid,kid]", "n=20",
+                                             f"metrics.inception_weights={tmp_path / 'missing.pth'}"], monkeypatch, capsys)
+    assert code == 2 and err.count("\n") == 1 and "missing.pth does not exist" in err, err
+    assert "measurable here without a download: metrics=digits (digits_classes, digits_confident, digits_tv, digits_fid)" in err
+    result = run(compose([f"ckpt_path={ckpt}", "metrics=digits", "n=200"]))  # what the line offers, measured
+    assert result["figures"] == {k: round(v, 6) for k, v in DigitJudge()(load(ckpt).sample(200, seed=0)).items()}

@@ -12,7 +12,7 @@ import pytest
 import ganzoo
 from ganzoo.assemble import build_callbacks, build_datamodule
 from ganzoo.errors import ConfigError
-from ganzoo.metrics.registry import METRICS, build_metrics
+from ganzoo.metrics.registry import METRICS, build_metrics, offline_metrics
 from ganzoo.plots import curve_panels
 from helpers import TINY_DCGAN, tiny
 
@@ -67,6 +67,16 @@ def test_each_shipped_metric_applies_to_the_data_that_declares_what_it_needs():
     assert applies == {"gaussians8": ["w1", "modes"], "swissroll": ["w1"], "digits": ["digits", "fid", "is", "kid"],
                        "mnist": ["fid", "is", "kid"]}
     assert {"w1", "modes", "digits", "fid", "is", "kid"} <= set(METRICS)
+
+
+def test_the_metrics_offered_without_a_download_are_the_registered_ones_for_the_data_other_than_inceptions():
+    offered = {}
+    for data in ("gaussians8", "digits", "mnist"):
+        datamodule = build_datamodule(ganzoo.compose([f"data={data}"]))
+        offered[data] = sorted(m.name for m in offline_metrics(datamodule, []))
+    assert offered == {"gaussians8": ["modes", "w1"], "digits": ["digits"], "mnist": []}
+    digits = build_datamodule(ganzoo.compose(["data=digits"]))
+    assert offline_metrics(digits, build_metrics(ganzoo.compose(["data=digits"]).metrics)) == []  # chosen already
 
 
 def test_a_metric_that_is_not_registered_is_one_line(run_dir):

@@ -33,15 +33,6 @@ def say(message: str) -> None:
         print(message, flush=True)
 
 
-def into_run_log(message: str) -> None:
-    """The line that ends a run, into train.log too: the console shows it on stderr, where no handler of Hydra's
-    job logging looks."""
-    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, None, None)
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.FileHandler):
-            handler.handle(record)
-
-
 class RunLogFile(logging.FileHandler):
     """<run dir>/train.log (conf/hydra/job_logging/ganzoo.yaml). A line the disk will not take (an OSError: full,
     read-only) is left out of the file, not printed with a traceback over the console: the console shows it, and
@@ -50,6 +41,15 @@ class RunLogFile(logging.FileHandler):
     def handleError(self, record: logging.LogRecord) -> None:
         if not isinstance(sys.exc_info()[1], OSError):
             super().handleError(record)
+
+
+def into_run_log(message: str) -> None:
+    """The line that ends a run, into train.log too: the console shows it on stderr, where no handler of Hydra's
+    job logging looks."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, None, None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, RunLogFile):
+            handler.handle(record)
 
 
 # Lightning's lines that ganzoo's own replace: its promotional tips, its end-of-fit line (ganzoo's summary says how

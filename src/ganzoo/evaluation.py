@@ -12,10 +12,11 @@ import torch_fidelity
 from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.checkpoint import load
+from ganzoo.config import config_dir
 from ganzoo.errors import ConfigError
 from ganzoo.instantiation import make
 from ganzoo.metrics.reference import folder_images
-from ganzoo.metrics.registry import Run, build_metrics
+from ganzoo.metrics.registry import Run, build_metrics, offline_metrics
 
 
 def default_out(cfg: DictConfig, n: int) -> Path:
@@ -27,8 +28,8 @@ def default_out(cfg: DictConfig, n: int) -> Path:
 def evaluate(cfg: DictConfig) -> dict:
     """The figures and settings (what the JSON file holds)."""
     # evaluate's n is the sample count of every metric: FID/IS/KID's n_samples, n for the others
-    chosen = OmegaConf.to_container(cfg.metrics, resolve=True) if cfg.get("metrics") else {}
-    metrics = build_metrics({**chosen, "n_samples": int(cfg.n), "n": int(cfg.n)})
+    settings = OmegaConf.to_container(cfg.metrics, resolve=True) if cfg.get("metrics") else {}
+    metrics = build_metrics({**settings, "n_samples": int(cfg.n), "n": int(cfg.n)})
     if not metrics:
         raise ConfigError("no metric chosen: pass metrics=fid or metrics=[fid,is,kid]")
     if bool(cfg.ckpt) == bool(cfg.input):
@@ -36,15 +37,20 @@ def evaluate(cfg: DictConfig) -> dict:
     module = load(cfg.ckpt, map_location=cfg.device) if cfg.ckpt else None
     batch_norm = cfg.get("batch_norm") or None  # None: the checkpoint's runtime.sample_batch_norm
     data = make(module.run_config.data) if module is not None else None
+    run = Run(module, data, cfg.device, module.trained_steps if module is not None else 0, seed=int(cfg.seed),
+              reference=cfg.reference or None, batch_norm=batch_norm)
     if data is not None:
-        metrics = [m for m in metrics if m.applies_to(data)]
+        chosen, metrics = metrics, [m for m in metrics if m.applies_to(data)]
         if not metrics:
             raise ConfigError("none of the chosen metrics applies to this checkpoint's data (FID/IS/KID are for image "
-                              "models; a toy checkpoint's figures, val/w1 and val/modes, are in summary.json)")
-    run = Run(module, data, cfg.device, module.trained_steps if module is not None else 0, seed=int(cfg.seed),
-              due=metrics, reference=cfg.reference or None, batch_norm=batch_norm)
+                              "models; a toy checkpoint's figures, val/w1 and val/modes, are in summary.json)"
+                              + instead(data, chosen))
+    run.due = metrics
     for metric in metrics:
-        metric.prepare(run)  # a missing reference or weights file: one line, before anything is read
+        try:
+            metric.prepare(run)  # a missing reference or weights file: one line, before anything is read
+        except ConfigError as err:
+            raise ConfigError(f"{err}{instead(data, metrics)}") from err
     run.images = folder_images(cfg.input) if cfg.input else None
     started = time.perf_counter()
     figures = {}
@@ -65,6 +71,18 @@ def evaluate(cfg: DictConfig) -> dict:
             "seconds": round(time.perf_counter() - started, 2),
         },
     }
+
+
+def instead(data, chosen: list) -> str:
+    """What else measures `data` with nothing to download, as a clause for an error: the registered metrics that
+    can, each with its option in conf/metrics."""
+    if data is None:
+        return ""
+    options = [m for m in offline_metrics(data, chosen) if (config_dir() / "metrics" / f"{m.name}.yaml").is_file()]
+    if not options:
+        return ""
+    named = "; ".join(f"metrics={m.name} ({', '.join(m.figures)})" for m in options)
+    return f"; measurable here without a download: {named}"
 
 
 def run(cfg: DictConfig) -> dict:

@@ -210,6 +210,7 @@ class ImageFigure(registry.Metric):
     """A figure of `n_samples` generated images against `n_real` real ones in a feature extractor's space, every
     `every_n_steps` generator iterations (settings shared through the `metrics` config, conf/metrics/common.yaml)."""
 
+    offline = False  # Inception's weights come from torch hub's cache or a download
     needs_reference: bool = True  # compares with real images (FID, KID), or judges generated ones alone (IS)
 
     def __init__(self, every_n_steps: int = 5000, n_samples: int = 10000, n_real: int | None = None, batch_size: int = 100,

@@ -19,6 +19,9 @@ or, for a figure of `n` samples alone, the same as a function:
     def mean_norm(samples: torch.Tensor, data) -> dict[str, float]:
         return {"mean_norm": samples.norm(dim=1).mean().item()}
 
+A metric that needs a file that may have to be downloaded (Inception's weights) sets `offline = False`; the
+others are what `python -m ganzoo.evaluate` offers when a chosen metric cannot run on the machine.
+
 A run selects it from the command line with `+metrics.mean_norm._target_=my_module.MeanNorm` (or
 `my_module.mean_norm`), or from a file of its own in a `metrics` config folder on Hydra's search path.
 
@@ -30,7 +33,9 @@ figure the best checkpoint and hparams_search follow; null: the data's own (`GAN
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Hashable
 
@@ -38,6 +43,7 @@ import torch
 from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 
+import ganzoo.metrics
 from ganzoo.errors import ConfigError
 from ganzoo.instantiation import make
 from ganzoo.metrics import EVAL_SEED
@@ -97,6 +103,7 @@ class Metric:
 
     name: ClassVar[str] = ""
     figures: ClassVar[tuple[str, ...]] = ()  # what `measure` returns that training logs, each as val/<figure>
+    offline: ClassVar[bool] = True  # False: needs a file that may have to be downloaded (Inception's weights)
 
     def __init__(self, every_n_steps: int = 500, n: int = 1000):
         self.every_n_steps = int(every_n_steps)
@@ -187,6 +194,15 @@ def build_metrics(cfg: DictConfig | dict | None) -> list[Metric]:
         settings = {k: v for k, v in shared.items() if k in takes and k not in cfg[key]}
         metrics.append(make(cfg[key], **settings, _recursive_=False))
     return metrics
+
+
+def offline_metrics(data: GANDataModule, leave_out: list[Metric]) -> list[type[Metric]]:
+    """The registered metrics that apply to `data` and need nothing downloaded, other than those in `leave_out`:
+    what to offer when a chosen metric cannot run on this machine."""
+    for shipped in pkgutil.iter_modules(ganzoo.metrics.__path__):  # ganzoo's own metrics register as imported
+        importlib.import_module(f"ganzoo.metrics.{shipped.name}")
+    chosen = {type(m) for m in leave_out}
+    return [cls for cls in METRICS.values() if cls.offline and cls not in chosen and cls().applies_to(data)]
 
 
 def main_figure(metrics: list[Metric], main: str | None, data: GANDataModule) -> tuple[str, int] | None:
