@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import yaml
 from ganzoo.callbacks.sweep_summary import pooled_over_seeds, summarize, sweep_points, write_summary
 from ganzoo.config import compose
 from ganzoo.errors import ConfigError
+from ganzoo.plots import sweep_figure
 from helpers import cli, wandb_run
 
 TINY_SWEEP = ["-m", "loss=gan,wgan", "steps=2", "callbacks.every_n_steps=2", "loss.critic_warmup=null",
@@ -34,6 +36,8 @@ def test_a_sweep_ends_with_a_table_of_its_jobs(tmp_path):
     table = (sweep_dir / "sweep_summary.md").read_text()
     assert table.splitlines()[0].startswith("| job | loss |") and table in done.stdout
     assert (sweep_dir / "sweep_summary.png").stat().st_size > 0  # val/w1 against loss, with the csv logger
+    files = ", ".join(str(sweep_dir / f"sweep_summary.{kind}") for kind in ("csv", "md", "png"))
+    assert done.stdout.rstrip().endswith(f"ganzoo: the sweep's tables and plot: {files}")
 
 
 def test_the_sweep_plot_has_one_panel_per_swept_parameter_and_one_point_per_job(tmp_path):
@@ -47,8 +51,26 @@ def test_the_sweep_plot_has_one_panel_per_swept_parameter_and_one_point_per_job(
     points = sweep_points(summarize(tmp_path), "val/w1")
     assert points == {"loss": {"gan": [0.3, 0.5, 0.9], "wgan": [0.2, 0.25]},
                       "optim.critic.lr": {"1e-4": [0.3, 0.5, 0.2, 0.25], "1e-3": [0.9]}}  # seeds are the spread
-    write_summary(tmp_path)
+    assert write_summary(tmp_path)[1] == [tmp_path / f"sweep_summary.{kind}" for kind in ("csv", "md", "png")] + [
+        tmp_path / f"sweep_seeds.{kind}" for kind in ("csv", "md")]
     assert (tmp_path / "sweep_summary.png").stat().st_size > 0
+
+
+def test_categorical_sweep_values_are_points_with_error_bars_and_numeric_ones_a_line_on_a_log_axis():
+    points = {"loss": {"gan": [0.3, 0.5], "wgan_gp": [0.2, 0.4]},
+              "optim.critic.lr": {"1e-3": [0.9], "1e-4": [0.3, 0.5], "1e-5": [0.2]},
+              "loss.n_critic": {"5": [0.4, 0.6], "1": [0.2]}}
+    loss, lr, n_critic = sweep_figure(points, "val/w1").axes
+    std = statistics.stdev
+    for ax, xs, means, spreads, joined, scale in (
+            (loss, [0, 1], [0.4, 0.3], [std([0.3, 0.5]), std([0.2, 0.4])], False, "linear"),
+            (lr, [1e-5, 1e-4, 1e-3], [0.2, 0.4, 0.9], [0, std([0.3, 0.5]), 0], True, "log"),  # sorted by value
+            (n_critic, [1, 5], [0.2, 0.5], [0, std([0.4, 0.6])], True, "linear")):  # 5x apart: a linear axis
+        drawn, (low, high), _ = ax.containers[0].lines  # the means, the error bars' caps, their bars
+        assert list(drawn.get_xdata()) == pytest.approx(xs) and list(drawn.get_ydata()) == pytest.approx(means)
+        assert list((high.get_ydata() - low.get_ydata()) / 2) == pytest.approx(spreads)
+        assert (drawn.get_linestyle() != "None") == joined and ax.get_xscale() == scale
+    assert [label.get_text() for label in loss.get_xticklabels()] == ["gan", "wgan_gp"]
 
 
 def test_jobs_that_differ_only_in_their_seed_are_pooled_with_mean_and_std(tmp_path):
@@ -107,7 +129,7 @@ def test_a_job_that_left_no_summary_is_listed_as_failed(tmp_path):
         (tmp_path / job / ".hydra" / "overrides.yaml").write_text(f"- loss={loss}\n- steps=2\n")
     summary = {"steps": 2, "median_iteration_seconds": 0.5, "figures": {"val/w1": 0.25, "train/critic_loss": -1.0}}
     (tmp_path / "0" / "summary.json").write_text(json.dumps(summary))
-    table = write_summary(tmp_path).splitlines()
+    table = write_summary(tmp_path)[0].splitlines()
     assert table[0] == "| job | loss | steps | median_ms_per_iteration | val/w1 | train/critic_loss |"
     assert table[2] == "| 0 | gan | 2 | 500 | 0.25 | -1 |" and table[3] == "| 1 | wgan | failed |  |  |  |"
     assert Path(tmp_path / "sweep_summary.csv").is_file()

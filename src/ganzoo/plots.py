@@ -4,6 +4,7 @@ importing ganzoo leaves a notebook's backend and open figures alone and no scree
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from typing import Callable
 
@@ -89,19 +90,42 @@ def curves_plot(history: dict[str, tuple[list[int], list[float]]], path: Path) -
 
 
 def sweep_plot(points: dict[str, dict[str, list[float]]], metric: str, path: Path) -> Path:
-    """One panel per swept parameter: the metric of every job against the parameter's value, and the means."""
+    """sweep_figure, saved to `path`."""
+    return _save(sweep_figure(points, metric), path)
+
+
+def sweep_figure(points: dict[str, dict[str, list[float]]], metric: str) -> Figure:
+    """One panel per swept parameter: the metric of every job (one point each, so jobs that differ only in their
+    seed show the spread) and, per value, the mean with its standard deviation over those jobs as an error bar.
+    Numeric values sit at their value, on a log axis when they span a factor of 10 or more, and a line joins the
+    means; categorical values (objectives, models) are evenly spaced with no line, since there is nothing between
+    `gan` and `wgan_gp`."""
     fig = Figure(figsize=(4.5 * len(points), 3.4))
     axes = fig.subplots(1, len(points), squeeze=False)[0]
     for ax, (name, by_value) in zip(axes, points.items()):
         labels = list(by_value)
-        if all(_is_number(label) for label in labels):
+        numeric = all(_is_number(label) for label in labels)
+        if numeric:
             labels.sort(key=float)
-        for x, label in enumerate(labels):
-            ax.scatter([x] * len(by_value[label]), by_value[label], s=18, c="tab:blue", alpha=0.7)
-        ax.plot(range(len(labels)), [sum(by_value[v]) / len(by_value[v]) for v in labels], c="tab:orange", lw=1)
-        ax.set_xticks(range(len(labels)), labels, rotation=30 if max(map(len, labels)) > 6 else 0)
+            xs = [float(label) for label in labels]
+            if min(xs) > 0 and max(xs) / min(xs) >= 10:
+                ax.set_xscale("log")
+        else:
+            xs = list(range(len(labels)))
+        means = [statistics.fmean(by_value[label]) for label in labels]
+        spreads = [statistics.stdev(by_value[label]) if len(by_value[label]) > 1 else 0.0 for label in labels]
+        for x, label in zip(xs, labels):
+            ax.scatter([x] * len(by_value[label]), by_value[label], s=18, c="tab:blue", alpha=0.6)
+        ax.errorbar(xs, means, yerr=spreads, fmt="o-" if numeric else "o",
+                    c="tab:orange", capsize=4, lw=1, label="mean ± std over seeds")
+        if numeric:
+            ax.set_xticks(xs, labels, minor=False)
+        else:
+            ax.set_xticks(xs, labels, rotation=30 if max(map(len, labels)) > 6 else 0)
+            ax.set_xlim(-0.5, len(labels) - 0.5)
         ax.set(xlabel=name, ylabel=metric, title=f"{metric} against {name}")
-    return _save(fig, path)
+        ax.legend(fontsize=7)
+    return fig
 
 
 def _is_number(text: str) -> bool:

@@ -4,7 +4,9 @@
 <sweep dir>/sweep_summary.csv and sweep_summary.md (with logger=wandb also to W&B, as a table and a picture in
 a run of the sweep's group), and a plot of the jobs' main figure (val/w1 on toy data, val/fid
 with FID on) against each swept parameter in sweep_summary.png: one point per job, so that jobs differing only in
-their seed show the spread, and a line through the means. It is a Hydra callback (conf/train.yaml, hydra.callbacks)
+their seed show the spread, and each value's mean with its standard deviation over the seeds as an error bar
+(numeric values along a line, on a log axis when they span 10x or more; categorical ones, such as objectives, as
+points: ganzoo/plots.py, sweep_figure). The closing line names every file written. It is a Hydra callback (conf/train.yaml, hydra.callbacks)
 that reads each job's .hydra/overrides.yaml and summary.json, so it works with any launcher whose jobs write
 to a shared disk (basic, joblib, submitit). A job that left no summary.json is listed as failed.
 
@@ -129,16 +131,18 @@ def pooled_markdown(pooled: list[dict[str, Any]]) -> str:
     return markdown(shown, [*plain, *figures])
 
 
-def write_summary(sweep_dir: str | Path) -> str:
-    """Write sweep_summary.csv, .md and .png into `sweep_dir`; return the markdown table ('' when no job ran)."""
+def write_summary(sweep_dir: str | Path) -> tuple[str, list[Path]]:
+    """Write sweep_summary.csv, .md and .png (and, over several seeds, sweep_seeds.csv and .md) into `sweep_dir`;
+    return the markdown table ('' when no job ran) and the files written."""
     sweep_dir = Path(sweep_dir)
     rows = summarize(sweep_dir)
     if not rows:
-        return ""
+        return "", []
+    written = [sweep_dir / "sweep_summary.csv", sweep_dir / "sweep_summary.md"]
     metric = main_metric(sweep_dir)
     points = sweep_points(rows, metric) if metric else {}
     if points:
-        sweep_plot(points, metric, sweep_dir / "sweep_summary.png")
+        written.append(sweep_plot(points, metric, sweep_dir / "sweep_summary.png"))
     names = columns(rows)
     with open(sweep_dir / "sweep_summary.csv", "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=names)
@@ -154,17 +158,19 @@ def write_summary(sweep_dir: str | Path) -> str:
             writer.writeheader()
             writer.writerows(pooled)
         (sweep_dir / "sweep_seeds.md").write_text(pooled_markdown(pooled))
-    return table
+        written += [sweep_dir / "sweep_seeds.csv", sweep_dir / "sweep_seeds.md"]
+    return table, written
 
 
 class SweepSummary(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        table = write_summary(sweep_dir)
+        table, written = write_summary(sweep_dir)
         if table:
             print(f"\nganzoo: sweep of {table.count(chr(10)) - 2} jobs in {sweep_dir}\n{table}")
             if (sweep_dir / "sweep_seeds.md").is_file():
-                print(f"over the seeds (mean ± std), also in sweep_seeds.csv:\n{(sweep_dir / 'sweep_seeds.md').read_text()}")
+                print(f"over the seeds (mean ± std):\n{(sweep_dir / 'sweep_seeds.md').read_text()}")
+            print(f"ganzoo: the sweep's tables and plot: {', '.join(str(path) for path in written)}")
             from ganzoo.loggers import enabled, ganzoo_class  # Lightning: only once there is a table to log
 
             rows = summarize(sweep_dir)
