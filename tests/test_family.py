@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 import ganzoo
+from ganzoo.batch import Batch
 from ganzoo.constraints import R1, R2, OneSidedPenalty, Score, SpectralNorm
 from ganzoo.draws import Draws
 from helpers import TINY_DCGAN, build, cli, tiny
@@ -61,6 +62,26 @@ def test_lsgan_loss_and_gradient_equal_a_hand_computation(a, b, c):
     assert generator_loss.item() == pytest.approx(0.5 * ((f_fake - c) ** 2).mean())
 
 
+def test_rpgan_pairs_each_real_with_its_fake_in_both_losses_as_a_hand_computation():
+    module = objective("rpgan")
+    f_real, f_fake = torch.tensor([0.6, -1.9]), torch.tensor([-0.9, 1.6])
+    loss, logs = module.total_critic_loss(REAL, FAKE, None)
+    relativistic = f_real - f_fake  # [1.5, -3.5]: pair i against pair i, not every real against every fake
+    assert loss.item() == pytest.approx(torch.nn.functional.softplus(-relativistic).mean().item())
+    assert logs["train/relativistic"].item() == pytest.approx(-1.0)
+    loss.backward()  # d/dw softplus(-(w.x_i - w.g_i)) = -sigmoid(-rel_i) (x_i - g_i)
+    expected = (-torch.sigmoid(-relativistic)[:, None] * (REAL - FAKE)).mean(0)
+    assert torch.allclose(module.critic.w.grad, expected)
+    fake = FAKE.clone().requires_grad_(True)
+    generator_loss, _ = module.total_generator_loss(fake, None, real=Batch(REAL))
+    assert generator_loss.item() == pytest.approx(torch.nn.functional.softplus(f_real - f_fake).mean().item())
+    module.critic.w.grad = None
+    generator_loss.backward()  # d/dg_i softplus(-(w.g_i - w.x_i)) / 2 = -sigmoid(f(x_i) - f(g_i)) w / 2
+    assert torch.allclose(fake.grad, -torch.sigmoid(f_real - f_fake)[:, None] * module.critic.w.detach() / 2)
+    # the real scores are a constant of the generator's step: the critic's gradient comes through f(G(z)) alone
+    assert torch.allclose(module.critic.w.grad, (-torch.sigmoid(f_real - f_fake)[:, None] * FAKE).mean(0))
+
+
 def test_r1_and_r2_equal_a_hand_computation():
     w = nn.Parameter(torch.tensor([0.5, -2.0]))
     score = Score(lambda x: (x**2) @ w)  # grad_x = 2 w x, so ||grad||^2 = 4 sum(w^2 x^2)
@@ -99,6 +120,7 @@ OPTIONS = {
     "lp": ["loss=wgan", "constraint=lp", "optim.critic._target_=torch.optim.Adam", "optim.generator._target_=torch.optim.Adam"],
     "r1": ["loss=gan", "constraint=r1"],
     "r2": ["loss=gan", "constraint=[r1,r2]"],
+    "rpgan": ["loss=rpgan"],
     "spectral_norm": ["loss=gan", "constraint=spectral_norm"],
 }
 
@@ -112,7 +134,7 @@ def test_each_new_option_trains_a_few_steps_and_writes_its_files(option, data, r
     summary = ganzoo.train(cfg)
     assert summary["steps"] == 2 and (run_dir / "summary.json").is_file() and (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert all(torch.isfinite(torch.tensor(v)) for v in summary["figures"].values())
-    penalty = {"lp": "train/lp", "r1": "train/r1", "r2": "train/r2"}.get(option)
+    penalty = {"lp": "train/lp", "r1": "train/r1", "r2": "train/r2", "rpgan": "train/r2"}.get(option)
     assert penalty is None or penalty in summary["figures"]
 
 

@@ -60,13 +60,14 @@ def test_the_main_figure_and_its_cadence_come_from_the_metric_that_measures_it(t
 
 def test_each_shipped_metric_applies_to_the_data_that_declares_what_it_needs():
     applies = {}
-    for data in ("gaussians8", "swissroll", "digits", "mnist"):
+    for data in ("gaussians8", "swissroll", "digits", "stacked_digits", "mnist"):
         cfg = ganzoo.compose([f"data={data}", "metrics=[fid,is,kid]"])
         datamodule = build_datamodule(cfg)
         applies[data] = [m.name for m in build_metrics(cfg.metrics) if m.applies_to(datamodule)]
-    assert applies == {"gaussians8": ["w1", "modes"], "swissroll": ["w1"], "digits": ["digits", "fid", "is", "kid"],
+    assert applies == {"gaussians8": ["w1", "modes", "toy_reverse_kl"], "swissroll": ["w1"],
+                       "digits": ["digits", "fid", "is", "kid"], "stacked_digits": ["stacked_modes", "fid", "is", "kid"],
                        "mnist": ["fid", "is", "kid"]}
-    assert {"w1", "modes", "digits", "fid", "is", "kid"} <= set(METRICS)
+    assert {"w1", "modes", "toy_reverse_kl", "digits", "stacked_modes", "fid", "is", "kid"} <= set(METRICS)
 
 
 def test_the_metrics_offered_without_a_download_are_the_registered_ones_for_the_data_other_than_inceptions():
@@ -74,7 +75,7 @@ def test_the_metrics_offered_without_a_download_are_the_registered_ones_for_the_
     for data in ("gaussians8", "digits", "mnist"):
         datamodule = build_datamodule(ganzoo.compose([f"data={data}"]))
         offered[data] = sorted(m.name for m in offline_metrics(datamodule, []) if m.__module__.startswith("ganzoo."))
-    assert offered == {"gaussians8": ["modes", "w1"], "digits": ["digits"], "mnist": []}
+    assert offered == {"gaussians8": ["modes", "toy_reverse_kl", "w1"], "digits": ["digits"], "mnist": []}
     digits = build_datamodule(ganzoo.compose(["data=digits"]))
     chosen = build_metrics(ganzoo.compose(["data=digits"]).metrics)
     assert not {"digits", "w1", "modes"} & {m.name for m in offline_metrics(digits, chosen)}  # chosen already

@@ -103,6 +103,8 @@ OPTIONS: dict[str, Rule] = {
     "data.split": Choice("train", "val"),
     "data.name": Choice("gaussians8", "gaussians25", "swissroll"),
     "data.seed": Int(0, low=0, high=2**32 - 1),
+    "data.source": Choice("digits", "mnist"),  # data=stacked_digits: which digits are stacked
+    "data.size": Int(128000, low=1),  # data=stacked_digits: the stacks drawn once
     # models (conf/model)
     "model.z_dim": Int(100, low=1, nullable=True),
     "model.width": Int(512, low=1),

@@ -85,6 +85,7 @@ class GANDataModule(L.LightningDataModule):
     num_classes: int | None = None  # classes of the labels its batches carry; None: unlabelled data
     main_metric: str | None = None  # the figure the best checkpoint is chosen by
     judged_by_digit_classifier: bool = False  # the bundled digits: ganzoo's digit classifier knows their classes
+    channels_are_digits: bool = False  # stacked digits: each channel one digit the classifier can label
 
     @property
     def is_image_data(self) -> bool:

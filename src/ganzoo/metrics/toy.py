@@ -17,14 +17,17 @@ from ganzoo.metrics.registry import Metric, Run, register_metric
 MIN_SHARE = 0.01
 
 
+def mode_counts(samples: torch.Tensor, modes: torch.Tensor, std: float) -> torch.Tensor:
+    """How many samples are high-quality samples of each mode: nearest to it, and within 3 std of it."""
+    nearest_distance, nearest = torch.cdist(samples.double(), modes.double()).min(dim=1)
+    return torch.bincount(nearest[nearest_distance <= 3 * std], minlength=len(modes))
+
+
 def mode_figures(samples: torch.Tensor, modes: torch.Tensor, std: float) -> dict[str, float]:
-    distances = torch.cdist(samples.double(), modes.double())
-    nearest_distance, nearest = distances.min(dim=1)
-    high_quality = nearest_distance <= 3 * std
-    counts = torch.bincount(nearest[high_quality], minlength=len(modes))
+    counts = mode_counts(samples, modes, std)
     return {
         "modes": float((counts >= MIN_SHARE * len(samples)).sum()),
-        "hq": float(high_quality.double().mean()),
+        "hq": float(counts.sum().double() / len(samples)),
     }
 
 
