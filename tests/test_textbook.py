@@ -51,6 +51,7 @@ CASES = {
     "gan, r1 and r2": (["loss=gan", "constraint=[r1,r2]"], partial(textbook.GANZeroCentered, r1=10.0, r2=10.0),
                        False),
     "gan, instance noise": (["loss=gan", "constraint=instance_noise"], textbook.GANInstanceNoise, True),
+    "rpgan, r1 and r2": (["loss=rpgan"], textbook.RpGAN, False),
 }
 
 

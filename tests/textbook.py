@@ -319,6 +319,34 @@ class GANInstanceNoise(GAN):
         self.descend(self.opt_g, F.softplus(-self.D(x_fake)).mean())
 
 
+class RpGAN(TextbookLoop):
+    """R3GAN's RpGAN + R1 + R2 (Huang et al. 2024), as R3GAN/Trainer.py writes it: the critic's loss per pair
+    softplus(-(f(x_i) - f(G(z_i)))) + gamma/2 (R1_i + R2_i), each penalty the squared input gradient at the
+    critic's own pass over that batch; the generator's softplus(-(f(G(z_i)) - f(x_i))) on the iteration's real
+    batch, detached. Adam(2e-4, betas 0, 0.9, eps 1e-8), gamma 10 (ganzoo's r1/r2 default)."""
+
+    gamma = 10.0
+
+    def optimizers(self):
+        return (torch.optim.Adam(self.f.parameters(), lr=2e-4, betas=(0.0, 0.9), eps=1e-8),
+                torch.optim.Adam(self.G.parameters(), lr=2e-4, betas=(0.0, 0.9), eps=1e-8))
+
+    def critic_update(self, x):
+        self.real = x
+        z = self.z(len(x))
+        x_real, x_fake = x.detach().requires_grad_(True), self.G(z).detach().requires_grad_(True)
+        real_logits, fake_logits = self.D(x_real), self.D(x_fake)
+        r1 = input_gradient(real_logits, x_real).pow(2).sum(1)
+        r2 = input_gradient(fake_logits, x_fake).pow(2).sum(1)
+        loss = F.softplus(-(real_logits - fake_logits)) + self.gamma / 2 * (r1 + r2)
+        self.descend(self.opt_f, loss.mean())
+
+    def generator_update(self):
+        z = self.z(self.batch_size)
+        fake_logits, real_logits = self.D(self.G(z)), self.D(self.real.detach())
+        self.descend(self.opt_g, F.softplus(-(fake_logits - real_logits)).mean())
+
+
 class OGAN(TextbookLoop):
     """O-GAN (Su 2019): the critic is an encoder E with z_dim outputs, T(x) = avg E(x) (lower = more real), the
     GAN-QP loss of o_gan_celeba.py plus -0.5 rho(z, E(G(z))), split into the alternating loop: the critic takes
