@@ -6,6 +6,7 @@ from ganzoo.callbacks.curves import TrainingCurves
 from ganzoo.callbacks.divergence import DivergenceGuard
 from ganzoo.callbacks.evaluation import Evaluation
 from ganzoo.callbacks.progress import GeneratorProgressBar
+from ganzoo.callbacks.schedules import Schedules
 from ganzoo.callbacks.signals import StopOnSignal
 from ganzoo.callbacks.snapshots import SampleSnapshots
 from ganzoo.callbacks.summary import RunSummary
@@ -17,6 +18,7 @@ __all__ = [
     "LastCheckpoint",
     "RunSummary",
     "SampleSnapshots",
+    "Schedules",
     "StopOnSignal",
     "TrainingCurves",
 ]
