@@ -4,11 +4,12 @@ written in its dataset's on-disk format (2 steps, tiny widths)."""
 from __future__ import annotations
 
 import pytest
+from omegaconf import DictConfig, OmegaConf
 
 import ganzoo
 from helpers import write_dataset
 
-TINY = ["steps=2", "callbacks.every_n_steps=2", "data.image_size=16", "data.batch_size=8"]
+TINY = ["steps=2", "callbacks.every_n_steps=2", "data.image_size=16", "data.batch_size=8", "metrics.stacked_modes.n=200"]
 TINY_NETS = {"dcgan": ["model.generator_width=8", "model.critic_width=8"], "mlp": ["model.width=32"],
              "resnet": ["model.generator_width=8", "model.critic_width=8"], "gan_cifar": ["model.width=8"]}
 
@@ -28,6 +29,16 @@ PAPERS = {
     "wgan_gp_cifar10_resnet": ("cifar10", "resnet", "WGANGP", {"constraint.gp.weight": 10.0, "optim.critic.lr": 2e-4,
                                "optim.generator.betas": [0.0, 0.9], "loss.lr_decay": "linear", "loss.n_critic": 5,
                                "model.generator_width": 128, "model.critic_norm": "none", "steps": 100000}),
+    "r3gan_cifar10": ("cifar10", "resnet", "RpGAN", {"data.batch_size": 512, "optim.critic.betas": [0.0, 0.9],
+                      "optim.generator.eps": 1e-8, "constraint.r1.gamma": 0.05, "constraint.r2.gamma": 0.05,
+                      "callbacks.schedules.lr": {"start": 2e-4, "end": 5e-5, "images": 2e7},
+                      "callbacks.schedules.beta2": {"start": 0.9, "end": 0.99, "images": 2e7},
+                      "callbacks.schedules.gamma": {"start": 0.05, "end": 0.005, "images": 2e7},
+                      "callbacks.schedules.ema_images": {"start": 0, "end": 5e6, "images": 2e7},
+                      "runtime.ema": True, "loss.n_critic": 1}),
+    "r3gan_stacked_digits": ("stacked_digits", "dcgan", "RpGAN", {"data.batch_size": 64, "constraint.r1.gamma": 0.05,
+                             "callbacks.schedules.lr": {"start": 2e-4, "end": 5e-5, "images": 1.28e6},
+                             "runtime.ema": True, "model.critic_norm": "none"}),
     "dcgan_celeba": ("celeba", "dcgan", "GAN", {"data.image_size": 64, "data.batch_size": 128, "optim.generator.lr": 2e-4,
                      "optim.generator.betas": [0.5, 0.999], "loss.n_critic": 1}),
 }
@@ -37,6 +48,8 @@ def select(cfg, key: str):
     node = cfg
     for part in key.split("."):
         node = node[part]
+    if isinstance(node, DictConfig):
+        return OmegaConf.to_container(node)
     return list(node) if hasattr(node, "__len__") and not isinstance(node, str) else node
 
 
@@ -53,7 +66,7 @@ def test_preset_carries_the_papers_settings(preset):
 def test_preset_trains_on_fixture_data(preset, tmp_path):
     data, model, _, _ = PAPERS[preset]
     root = write_dataset(data, tmp_path / "data")
-    workers = [] if data == "cifar10" else ["data.num_workers=0"]
+    workers = [] if data in ("cifar10", "stacked_digits") else ["data.num_workers=0"]
     overrides = [f"experiment={preset}", f"data.root={root}", f"run_dir={tmp_path / 'run'}", *TINY, *TINY_NETS[model], *workers]
     if PAPERS[preset][2] == "WGAN":
         overrides.append("loss.critic_warmup=null")  # 100 critic steps per iteration at first: not needed to test
