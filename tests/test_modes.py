@@ -94,10 +94,12 @@ def test_reverse_kl_is_zero_for_a_uniform_histogram_and_log_m_for_one_mode():
 
 
 def test_real_stacks_score_close_to_1000_modes_and_a_reverse_kl_near_0(data):
-    figures = StackedModes(n=26000).measure(Run(Draws(lambda n: data.real_samples(n, torch.Generator().manual_seed(1))), data))
-    # 26,000 uniform draws of 1,000 modes leave a multinomial KL of about 999 / (2 x 26,000) = 0.019; the
-    # classifier's errors on the bundled digits spread the histogram a little more
-    assert figures["modes_covered"] >= 995 and figures["reverse_kl"] < 0.05, figures
+    # 10,000 stacks rather than the protocol's 26,000 (docs/metrics.md has those: 1,000 modes, KL 0.020-0.022),
+    # to keep the classifier's 30,000 digits within seconds: 10,000 uniform draws of 1,000 modes miss
+    # 1,000 e^-10 = 0.05 modes and leave a multinomial KL of about 999 / 20,000 = 0.05; the classifier's errors
+    # spread the histogram a little more
+    figures = StackedModes(n=10000).measure(Run(Draws(lambda n: data.real_samples(n, torch.Generator().manual_seed(1))), data))
+    assert figures["modes_covered"] >= 995 and figures["reverse_kl"] < 0.08, figures
 
 
 def test_a_generator_of_one_triple_covers_1_mode_with_a_reverse_kl_of_log_1000(data):
