@@ -9,7 +9,7 @@ from omegaconf import DictConfig, OmegaConf
 import ganzoo
 from helpers import write_dataset
 
-TINY = ["steps=2", "callbacks.every_n_steps=2", "data.image_size=16", "data.batch_size=8", "metrics.stacked_modes.n=200"]
+TINY = ["steps=2", "callbacks.every_n_steps=2", "data.batch_size=8", "metrics.stacked_modes.n=200", "metrics.w1.n=100"]
 TINY_NETS = {"dcgan": ["model.generator_width=8", "model.critic_width=8"], "mlp": ["model.width=32"],
              "resnet": ["model.generator_width=8", "model.critic_width=8"], "gan_cifar": ["model.width=8"]}
 
@@ -39,6 +39,8 @@ PAPERS = {
     "r3gan_stacked_digits": ("stacked_digits", "dcgan", "RpGAN", {"data.batch_size": 64, "constraint.r1.gamma": 0.05,
                              "callbacks.schedules.lr": {"start": 2e-4, "end": 5e-5, "images": 1.28e6},
                              "runtime.ema": True, "model.critic_norm": "none"}),
+    "r3gan_toy": ("gaussians25", "mlp", "RpGAN", {"data.batch_size": 256, "constraint.r1.gamma": 1.0, "steps": 20000,
+                  "callbacks.schedules.gamma": {"start": 1.0, "end": 0.1, "images": 5.12e6}, "runtime.ema": True}),
     "dcgan_celeba": ("celeba", "dcgan", "GAN", {"data.image_size": 64, "data.batch_size": 128, "optim.generator.lr": 2e-4,
                      "optim.generator.betas": [0.5, 0.999], "loss.n_critic": 1}),
 }
@@ -65,14 +67,17 @@ def test_preset_carries_the_papers_settings(preset):
 @pytest.mark.parametrize("preset", sorted(PAPERS))
 def test_preset_trains_on_fixture_data(preset, tmp_path):
     data, model, _, _ = PAPERS[preset]
+    on_disk = "root" in ganzoo.compose([f"data={data}"]).data  # toy points are drawn, not read
     root = write_dataset(data, tmp_path / "data")
-    workers = [] if data in ("cifar10", "stacked_digits") else ["data.num_workers=0"]
-    overrides = [f"experiment={preset}", f"data.root={root}", f"run_dir={tmp_path / 'run'}", *TINY, *TINY_NETS[model], *workers]
+    files = ([f"data.root={root}", "data.image_size=16"] if on_disk else [])
+    workers = ["data.num_workers=0"] if "num_workers" in ganzoo.compose([f"data={data}"]).data else []
+    overrides = [f"experiment={preset}", *files, f"run_dir={tmp_path / 'run'}", *TINY, *TINY_NETS[model], *workers]
     if PAPERS[preset][2] == "WGAN":
         overrides.append("loss.critic_warmup=null")  # 100 critic steps per iteration at first: not needed to test
     summary = ganzoo.train(ganzoo.compose(overrides))
     assert summary["steps"] == 2
-    assert (tmp_path / "run" / "samples" / "step_000002.png").is_file()
+    picture = "samples/step_000002.png" if on_disk else "plots/toy_000002.png"
+    assert (tmp_path / "run" / picture).is_file()
 
 
 def test_linear_decay_takes_both_learning_rates_to_0_at_the_last_step(tmp_path):
