@@ -84,7 +84,7 @@ class Schedules(L.Callback):
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         if not self.schedules:
             return
-        global_batch = pl_module.trainer.datamodule.batch_size * trainer.world_size
+        global_batch = trainer.datamodule.batch_size * trainer.world_size
         images = trainer.global_step * global_batch
         values = {key: schedule(images) for key, schedule in self.schedules.items()}
         for optimizer in trainer.optimizers:
