@@ -202,7 +202,15 @@ def offline_metrics(data: GANDataModule, leave_out: list[Metric]) -> list[type[M
     for shipped in pkgutil.iter_modules(ganzoo.metrics.__path__):  # ganzoo's own metrics register as imported
         importlib.import_module(f"ganzoo.metrics.{shipped.name}")
     chosen = {type(m) for m in leave_out}
-    return [cls for cls in METRICS.values() if cls.offline and cls not in chosen and cls().applies_to(data)]
+    return [cls for cls in METRICS.values() if cls.offline and cls not in chosen and bare_applies(cls, data)]
+
+
+def bare_applies(cls: type[Metric], data: GANDataModule) -> bool:
+    """Whether `cls` at its defaults applies to `data`; a metric whose constructor needs settings is not offered."""
+    try:
+        return cls().applies_to(data)
+    except TypeError:
+        return False
 
 
 def main_figure(metrics: list[Metric], main: str | None, data: GANDataModule) -> tuple[str, int] | None:
