@@ -133,6 +133,13 @@ OPTIONS: dict[str, Rule] = {
     "batch_norm": Choice("batch", "running", nullable=True),
     # objectives (conf/loss)
     "loss.n_critic": Int(5, low=1),
+    "callbacks.schedules.*": Node(),  # R3GAN's cosine schedules (callbacks/schedules.py): null or a node
+    "callbacks.schedules.*.start": Float(2e-4),
+    "callbacks.schedules.*.end": Float(5e-5),
+    "callbacks.schedules.*.images": Float(2e7, above=0),
+    "callbacks.schedules.*.warmup_images": Float(0, low=0),
+    "callbacks.schedules.*.warmup_start": Float(0),
+    "callbacks.schedules.*.hold_images": Float(0, low=0),
     "loss.critic_warmup": Node(),
     "loss.critic_warmup.n_critic": Int(100, low=1),
     "loss.critic_warmup.first": Int(25, low=0),
