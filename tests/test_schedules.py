@@ -9,7 +9,6 @@ import pytest
 import torch
 
 import ganzoo
-from ganzoo.callbacks import Schedules
 from ganzoo.callbacks.schedules import Cosine, cosine
 from ganzoo.errors import ConfigError
 from helpers import tiny
@@ -75,7 +74,3 @@ def test_a_run_resumed_mid_schedule_ends_bitwise_where_the_unbroken_run_ends(tmp
     assert straight.keys() == resumed.keys()
     assert all(torch.equal(straight[k], resumed[k]) for k in straight)  # the average's weights among them
 
-
-def test_the_schedules_callback_is_off_by_default():
-    callback = Schedules()
-    assert callback.nodes == {"lr": None, "beta2": None, "gamma": None, "ema_images": None}

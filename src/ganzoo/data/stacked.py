@@ -20,7 +20,10 @@ from ganzoo.data.base import GANDataModule, check_min_image_size, shuffled_batch
 from ganzoo.data.digits import load_digit_labels, load_digits_uint8
 from ganzoo.errors import ConfigError
 
-SOURCES = ("digits", "mnist")
+
+def triple_label(classes: torch.Tensor) -> torch.Tensor:
+    """(N, 3) classes of the red, green and blue digits -> one label each, 100 * red + 10 * green + blue."""
+    return classes[:, 0] * 100 + classes[:, 1] * 10 + classes[:, 2]
 
 
 class StackedDigitsDataModule(GANDataModule):
@@ -50,8 +53,6 @@ class StackedDigitsDataModule(GANDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.triples is not None:
             return
-        if self.source not in SOURCES:  # here, not in __init__: Hydra's instantiate would wrap the error
-            raise ConfigError(f"data.source must be one of {', '.join(SOURCES)} (got {self.source}); e.g. data.source=digits")
         check_min_image_size(self.image_size, self.name)
         if self.batch_size > self.size:
             raise ConfigError(f"data.batch_size {self.batch_size} exceeds the {self.size} stacks; raise data.size")
@@ -63,8 +64,7 @@ class StackedDigitsDataModule(GANDataModule):
     def stacks(self, rows: torch.Tensor) -> Batch:
         """The stacks of `rows` of the triple table, as images in [-1, 1] and their triples' labels."""
         triple = self.triples[rows]
-        y = self.classes[triple]
-        return Batch(to_unit_range(self.digits[triple]), y[:, 0] * 100 + y[:, 1] * 10 + y[:, 2])
+        return Batch(to_unit_range(self.digits[triple]), triple_label(self.classes[triple]))
 
     def train_dataloader(self) -> DataLoader:
         self.setup()

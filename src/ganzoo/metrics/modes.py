@@ -17,6 +17,7 @@ import math
 
 import torch
 
+from ganzoo.data.stacked import triple_label
 from ganzoo.metrics.digits import load_classifier
 from ganzoo.metrics.registry import Metric, Run, register_metric
 from ganzoo.metrics.toy import mode_counts
@@ -38,7 +39,7 @@ def digit_triples(images: torch.Tensor, classifier, chunk: int = 1000) -> torch.
     for part in images.split(chunk):
         n = len(part)
         classes = classifier(part.float().cpu().reshape(n * 3, 1, *part.shape[-2:])).argmax(1).reshape(n, 3)
-        codes.append(classes[:, 0] * 100 + classes[:, 1] * 10 + classes[:, 2])
+        codes.append(triple_label(classes))
     return torch.cat(codes)
 
 
