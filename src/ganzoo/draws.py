@@ -22,6 +22,25 @@ from __future__ import annotations
 import torch
 
 
+def stream_seed(seed: int, step: int) -> int:
+    """The generator's seed for (run seed, step): a 64-bit mix of the run's seed, plus the step.
+
+    torch's CPU generator (a Mersenne Twister) keeps only the low 32 bits of its seed, so the run's seed must
+    change those bits: with the seed in the high bits every run drew the same numbers at each step. The mix
+    (MurmurHash3's 64-bit finalizer) scatters runs' streams over the 32-bit circle, and a step moves its run by
+    one. Seeds 0-99 lie at least 565,121 apart there, so their runs share no step's numbers within that many
+    steps (tests/test_draws.py). The mix of 0 is 0: seed 0 draws what it drew before the mix.
+    """
+    mask = 2**64 - 1
+    h = int(seed) & mask
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & mask
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & mask
+    h ^= h >> 33
+    return (h + int(step)) & mask
+
+
 class Draws:
     def __init__(self, seed: int):
         self.seed = int(seed)
@@ -35,8 +54,7 @@ class Draws:
         if device not in self.generators:
             self.generators[device] = torch.Generator(device=device)
         self.device, self.rank, self.world = device, int(rank), int(world)
-        # seed < 2**32 (schema) and step < 2**32: distinct runs and steps never share a seed
-        self.generators[device].manual_seed(self.seed * 2**32 + int(step))
+        self.generators[device].manual_seed(stream_seed(self.seed, step))
 
     def normal(self, n: int, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """(n, *shape) standard normal numbers: this rank's n of the world's n x world."""
