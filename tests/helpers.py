@@ -380,23 +380,30 @@ def wandb_run(run_dir: Path) -> dict:
 
 class RankProbe(L.Callback):
     """Added to a DDP run from the command line (`+callbacks.probe._target_=helpers.RankProbe`, tests/ on
-    PYTHONPATH): each rank saves its final weights, its first z and its first real batch to
-    <run dir>/rank_<r>.pt, so that a test can compare ranks with each other and with a one-process run."""
+    PYTHONPATH): each rank saves its final weights, its first z, its first real batch and, where a net takes
+    labels, the first labels it generated for to <run dir>/rank_<r>.pt, so that a test can compare ranks with
+    each other and with a one-process run."""
 
     def setup(self, trainer, pl_module, stage: str) -> None:
         self.first: dict = {}
-        sample_z, critic_step = pl_module.sample_z, pl_module.critic_step
+        sample_z, critic_step, sample_labels = pl_module.sample_z, pl_module.critic_step, pl_module.sample_labels
 
         def recorded_z(n):
             z = sample_z(n)
             self.first.setdefault("z", z.detach().clone())
             return z
 
+        def recorded_labels(real):
+            y = sample_labels(real)
+            if y is not None:
+                self.first.setdefault("y", y.clone())
+            return y
+
         def recorded_step(real):
             self.first.setdefault("real", real.x.detach().clone())
             return critic_step(real)
 
-        pl_module.sample_z, pl_module.critic_step = recorded_z, recorded_step
+        pl_module.sample_z, pl_module.critic_step, pl_module.sample_labels = recorded_z, recorded_step, recorded_labels
 
     def on_train_end(self, trainer, pl_module) -> None:
         state = {k: v.detach().cpu().clone() for k, v in pl_module.state_dict().items()}

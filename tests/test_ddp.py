@@ -23,7 +23,8 @@ from helpers import DDP_CPU, TINY_DCGAN, TINY_TOY, cli, probed, rank_files, tiny
 EXACT = [*TINY_TOY, "model.hidden_layers=2", "steps=4", "callbacks.every_n_steps=2", "metrics.w1.n=100",
          "logger=none", "trainer.precision=64-true"]
 OBJECTIVES = {
-    "wgan_gp": ["loss=wgan_gp"],  # the penalty's double backward
+    # the penalty's double backward, on a conditional pair: labels drawn per rank, the penalty's same-class fakes
+    "wgan_gp_conditional": ["loss=wgan_gp", "model.conditional=true"],
     "wgan_warmup": ["loss=wgan", "loss.critic_warmup={n_critic:7,first:2,every:500}"],  # clipping, warm-up
     "gan_noise": ["loss=gan", "constraint=instance_noise"],  # noise drawn per rank
 }
@@ -44,6 +45,9 @@ def test_two_ranks_hold_equal_weights_and_equal_one_process_on_the_global_batch(
     assert not torch.equal(ranks[0]["z"], ranks[1]["z"]) and not torch.equal(ranks[0]["real"], ranks[1]["real"])
     assert torch.equal(torch.cat([ranks[0]["z"], ranks[1]["z"]]), alone["z"])
     assert torch.equal(torch.cat([ranks[0]["real"], ranks[1]["real"]]), alone["real"])
+    if "model.conditional=true" in args:  # the fakes' labels, drawn as z is
+        assert not torch.equal(ranks[0]["y"], ranks[1]["y"])
+        assert torch.equal(torch.cat([ranks[0]["y"], ranks[1]["y"]]), alone["y"])
 
 
 @pytest.mark.slow

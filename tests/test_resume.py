@@ -22,6 +22,7 @@ RUNS = {
                                         "constraint.instance_noise.sigma=0.1", "constraint.instance_noise.anneal_steps=8"],
     "digits wgan": ["loss=wgan", "data=digits", "model=dcgan"],
     "toy gan with the generator's average": ["loss=gan", "data=gaussians8", "runtime.ema=true", "runtime.ema_decay=0.9"],
+    "conditional digits wgan_gp": ["loss=wgan_gp", "data=digits", "model=dcgan", "model.conditional=true"],
 }
 
 

@@ -127,6 +127,8 @@ def run(cfg: DictConfig) -> Path:
     module = load(cfg.ckpt, map_location=cfg.device)
     # raw: the trained generator, not its average (runtime.ema); batch_norm: else the run's runtime.sample_batch_norm
     options = {"raw": bool(cfg.get("raw")), "batch_norm": cfg.get("batch_norm") or None}
+    if cfg.get("class") is not None:  # a conditional generator's class (else every class in turn)
+        options["y"] = int(cfg["class"])
     mode, folder = cfg.get("mode", "sample"), cfg.get("input")
     check_mode(module, mode, folder is not None)
     if mode == "reconstruct":

@@ -123,6 +123,7 @@ OPTIONS: dict[str, Rule] = {
     "model.mlp_generator_output": Choice("tanh", "linear"),
     "model.data": Choice("gaussians8", "gaussians25", "swissroll", nullable=True),  # model=fixed_generator: data.name
     "model.seed": Int(0, low=0, high=2**32 - 1),
+    "model.conditional": BOOL,  # class-conditional nets (models/conditional.py)
     # how any model runs and is sampled (the runtime node)
     "runtime.compile": Rule("compile", "true"),
     "runtime.channels_last": BOOL,
@@ -130,6 +131,7 @@ OPTIONS: dict[str, Rule] = {
     "runtime.ema": BOOL,
     "runtime.ema_decay": Float(0.999, low=0, below=1),
     "runtime.ema_start": Int(0, low=0),
+    "runtime.fake_labels": Choice("uniform", "real"),
     "batch_norm": Choice("batch", "running", nullable=True),
     # objectives (conf/loss)
     "loss.n_critic": Int(5, low=1),
@@ -242,6 +244,7 @@ OPTIONS: dict[str, Rule] = {
     "points": Int(8, low=2),
     "device": Str("cpu"),
     "raw": BOOL,
+    "class": Int(3, low=0, nullable=True),  # ganzoo.sample: a conditional model's class
 }
 INTERNAL = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
 

@@ -1,6 +1,8 @@
 """Every N generator iterations, on rank 0: a grid of the same fixed z (images) into samples/, or real vs
 generated points over the critic's contour (toy data) into plots/; both also go to TensorBoard and W&B.
-With O-GAN's encoder (encoder=ogan), grids of reconstructions (original beside G(0.9 E(x))) and interpolations between real images too."""
+With O-GAN's encoder (encoder=ogan), grids of reconstructions (original beside G(0.9 E(x))) and interpolations
+between real images too. A conditional generator's grid draws the classes in turn, and a class grid beside it
+has one row per class (the first 10) over the same 8 fixed z."""
 
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ class SampleSnapshots(L.Callback):
             self.log_picture(trainer, "toy", path)
             return
         self.save_grid(trainer, "samples", pl_module.sample(len(pl_module.fixed_z), z=pl_module.fixed_z))
+        if pl_module.conditional:
+            self.save_grid(trainer, "classes", pl_module.class_grid(pl_module.fixed_z[:8]))
         if pl_module.encodes:  # encoder=ogan: its critic is an encoder
             real = trainer.datamodule.real_samples(16, torch.Generator().manual_seed(0)).to(pl_module.device)
             self.save_grid(trainer, "reconstruct", pair_up(real, pl_module.reconstruct(real)))

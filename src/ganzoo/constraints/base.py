@@ -49,6 +49,9 @@ class Constraint:
     # False when torch.compile's inductor cannot be trusted with the critic this constraint leaves: the critic then
     # stays eager under runtime.compile too.
     critic_compiles = True
+    # True when the penalty pairs real i with fake i (interpolates between them): under a conditional critic its
+    # `fake` is then of real i's class (objectives/training.py, fake_paired_with).
+    pairs_real_and_fake = False
     # A lazy penalty is computed on every `every`-th critic step only, and weighted by `every` (base.py, penalties).
     every = 1
 

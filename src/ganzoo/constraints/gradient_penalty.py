@@ -24,6 +24,7 @@ def gradient_norms(score: Score, x: torch.Tensor, y: torch.Tensor | None = None)
 class GradientPenalty(Constraint):
     per_sample = True
     differentiates_critic = True
+    pairs_real_and_fake = True
 
     def __init__(self, weight: float = 10.0):  # lambda >= 0, checked with the config (ganzoo/schema.py)
         self.weight = float(weight)

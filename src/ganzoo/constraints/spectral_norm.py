@@ -10,7 +10,8 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from ganzoo.constraints.base import Constraint
 
-LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)
+# nn.Embedding: a projection critic's class embedding, normalized as cGAN-PD's critic normalizes it
+LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Embedding)
 
 
 class SpectralNorm(Constraint):

@@ -1,7 +1,7 @@
 """Weight initializations of the reference code.
 
-dcgan_init (Radford et al. 2016; the WGAN code's weights_init): every weight from N(0, 0.02); norm scales from
-N(1, 0.02).
+dcgan_init (Radford et al. 2016; the WGAN code's weights_init): every weight from N(0, 0.02); norm scales (each
+class's, in conditional batch norm) from N(1, 0.02).
 tflib_init (the WGAN-GP code's toy nets, gan_toy.py on tflib's Linear): a layer followed by ReLU is He-uniform
 (std sqrt(2 / fan_in)), the last layer Glorot-uniform (std sqrt(2 / (fan_in + fan_out))), every bias zero.
 tflib_conv_init (its image nets, gan_cifar.py): convolutions with tflib's he_init, linear layers Glorot.
@@ -9,15 +9,20 @@ tflib_conv_init (its image nets, gan_cifar.py): convolutions with tflib's he_ini
 
 from torch import nn
 
+from ganzoo.models.conditional import ConditionalBatchNorm
+
 
 def dcgan_init(module: nn.Module) -> None:
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
         nn.init.normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
-    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
+    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)) and module.affine:
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
+    elif isinstance(module, ConditionalBatchNorm):  # each class's scales, as an unconditional norm's
+        nn.init.normal_(module.gain.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias.weight)
 
 
 def tflib_init(net: nn.Sequential) -> None:

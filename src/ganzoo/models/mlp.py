@@ -16,6 +16,7 @@ from torch import nn
 
 from ganzoo.errors import ConfigError
 from ganzoo.models import Nets
+from ganzoo.models.conditional import LabelConcatenation, ProjectionCritic, require_labels
 from ganzoo.models.init import tflib_init
 
 
@@ -44,25 +45,38 @@ class MLPCritic(nn.Module):
     def __init__(self, in_shape: tuple[int, ...], width: int = 512, hidden_layers: int = 3, outputs: int = 1):
         super().__init__()
         self.net = nn.Sequential(*relu_stack(math.prod(in_shape), width, hidden_layers), nn.Linear(width, outputs))
+        self.feature_size = width
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """phi(x): the last hidden layer (the projection head's features)."""
+        return self.net[:-1](x.flatten(1))
+
+    def head(self, h: torch.Tensor) -> torch.Tensor:
+        return self.net[-1](h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1))
+        return self.head(self.features(x))
 
 
 INITS = ("torch", "tflib")
 
 
 def build(data_shape: tuple[int, ...], z_dim: int, critic_outputs: int = 1, width: int = 512,
-          hidden_layers: int | None = None, init: str = "torch") -> Nets:
+          hidden_layers: int | None = None, init: str = "torch", conditional: bool = False,
+          num_classes: int | None = None) -> Nets:
     """model=mlp: `hidden_layers` null means 3 for toy points (WGAN-GP toy code) and 4 for images (WGAN paper).
-    `init`: torch (PyTorch's default, the WGAN code's MLPs) or tflib (gan_toy.py's)."""
+    `init`: torch (PyTorch's default, the WGAN code's MLPs) or tflib (gan_toy.py's). `conditional`: the label's
+    embedding beside z, and the projection head on the critic (models/conditional.py)."""
     if init not in INITS:
         raise ConfigError(f"unknown model.init '{init}': choose one of {', '.join(INITS)}")
+    num_classes = require_labels("mlp", conditional, num_classes)
     points = len(data_shape) == 1
     hidden_layers = hidden_layers or (3 if points else 4)
-    generator = MLPGenerator(z_dim, data_shape, int(width), hidden_layers)
+    generator = MLPGenerator(2 * z_dim if num_classes else z_dim, data_shape, int(width), hidden_layers)
     critic = MLPCritic(data_shape, int(width), hidden_layers, critic_outputs)
     if init == "tflib":
         tflib_init(generator.net)
         tflib_init(critic.net)
+    if num_classes:
+        return Nets(LabelConcatenation(generator, num_classes, z_dim), ProjectionCritic(critic, num_classes))
     return Nets(generator, critic)

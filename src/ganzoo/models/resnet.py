@@ -29,6 +29,7 @@ from torch import nn
 
 from ganzoo.errors import ConfigError
 from ganzoo.models import Nets
+from ganzoo.models.conditional import LabelConcatenation, LabelledSequential, ProjectionCritic, require_labels
 from ganzoo.models.dcgan import norm_layer
 from ganzoo.shapes import require_images
 
@@ -39,23 +40,25 @@ def conv(c_in: int, c_out: int, kernel: int = 3) -> nn.Conv2d:
 
 class ResidualBlock(nn.Module):
     """[norm] ReLU conv [norm] ReLU conv, plus a shortcut; `resample` up (before the first conv), down (after the
-    second, a 2x2 mean pool) or None."""
+    second, a 2x2 mean pool) or None. Given `num_classes`, its batch norms are conditional and it takes labels."""
 
-    def __init__(self, c_in: int, c_out: int, resample: str | None, norm: str):
+    def __init__(self, c_in: int, c_out: int, resample: str | None, norm: str, num_classes: int | None = None):
         super().__init__()
         self.c_in, self.c_out = c_in, c_out
+        self.takes_labels = bool(num_classes)
         up = [nn.Upsample(scale_factor=2, mode="nearest")] if resample == "up" else []
         down = [nn.AvgPool2d(2)] if resample == "down" else []
         middle = c_out if resample == "up" else c_in  # tflib: up widens in the first conv, down in the second
-        self.main = nn.Sequential(norm_layer(norm, c_in), nn.ReLU(), *up, conv(c_in, middle),
-                                  norm_layer(norm, middle), nn.ReLU(), conv(middle, c_out), *down)
+        layers = [norm_layer(norm, c_in, num_classes), nn.ReLU(), *up, conv(c_in, middle),
+                  norm_layer(norm, middle, num_classes), nn.ReLU(), conv(middle, c_out), *down]
+        self.main = LabelledSequential(*layers) if num_classes else nn.Sequential(*layers)
         if resample is None and c_in == c_out:
             self.shortcut = nn.Identity()
         else:
             self.shortcut = nn.Sequential(*up, *down, conv(c_in, c_out, kernel=1))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.shortcut(x) + self.main(x)
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.shortcut(x) + (self.main(x, y) if self.takes_labels else self.main(x))
 
 
 class FirstCriticBlock(nn.Module):
@@ -71,17 +74,23 @@ class FirstCriticBlock(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
-    """z -> widths[0] x 4 x 4, then one upsampling block per entry of `widths` (its output width)."""
+    """z -> widths[0] x 4 x 4, then one upsampling block per entry of `widths` (its output width). Given
+    `num_classes` (with batch norm), every batch norm is conditional and the generator takes labels."""
 
-    def __init__(self, z_dim: int, channels: int, widths: list[int], norm: str):
+    def __init__(self, z_dim: int, channels: int, widths: list[int], norm: str, num_classes: int | None = None):
         super().__init__()
         self.width = widths[0]
+        self.takes_labels = bool(num_classes)
+        sequence = LabelledSequential if num_classes else nn.Sequential
         self.linear = nn.Linear(z_dim, self.width * 4 * 4)
-        self.blocks = nn.Sequential(*[ResidualBlock(a, b, "up", norm) for a, b in zip([widths[0], *widths], widths)])
-        self.out = nn.Sequential(norm_layer(norm, widths[-1]), nn.ReLU(), conv(widths[-1], channels), nn.Tanh())
+        self.blocks = sequence(*[ResidualBlock(a, b, "up", norm, num_classes) for a, b in zip([widths[0], *widths], widths)])
+        self.out = sequence(norm_layer(norm, widths[-1], num_classes), nn.ReLU(), conv(widths[-1], channels), nn.Tanh())
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.out(self.blocks(self.linear(z).view(len(z), self.width, 4, 4)))
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.linear(z).view(len(z), self.width, 4, 4)
+        if self.takes_labels:
+            return self.out(self.blocks(h, y), y)
+        return self.out(self.blocks(h))
 
 
 class ResNetCritic(nn.Module):
@@ -93,9 +102,17 @@ class ResNetCritic(nn.Module):
         same = [ResidualBlock(width, width, None, norm) for _ in range(2)]
         self.blocks = nn.Sequential(FirstCriticBlock(channels, width), *down, *same, nn.ReLU())
         self.linear = nn.Linear(width, outputs)
+        self.feature_size = width
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """phi(x): the pooled features the last linear layer reads (the projection head's)."""
+        return self.blocks(x).mean(dim=(2, 3))
+
+    def head(self, h: torch.Tensor) -> torch.Tensor:
+        return self.linear(h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(self.blocks(x).mean(dim=(2, 3)))
+        return self.head(self.features(x))
 
 
 class WideningResNetCritic(nn.Module):
@@ -107,9 +124,17 @@ class WideningResNetCritic(nn.Module):
         self.input = conv(channels, widths[0])
         self.blocks = nn.Sequential(*[ResidualBlock(a, b, "down", norm) for a, b in zip(widths, widths[1:])])
         self.linear = nn.Linear(widths[-1] * 4 * 4, outputs)
+        self.feature_size = widths[-1] * 4 * 4
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """phi(x): the flattened 4x4 map the last linear layer reads (the projection head's features)."""
+        return self.blocks(self.input(x)).flatten(1)
+
+    def head(self, h: torch.Tensor) -> torch.Tensor:
+        return self.linear(h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(self.blocks(self.input(x)).flatten(1))
+        return self.head(self.features(x))
 
 
 LAYOUTS = {  # the paper's width and critic normalization for each layout (used where the config says null)
@@ -143,20 +168,32 @@ def build(
     critic_width: int | None = None,
     generator_norm: str = "batch",
     critic_norm: str | None = None,
+    conditional: bool = False,
+    num_classes: int | None = None,
 ) -> Nets:
     """model=resnet: the WGAN-GP paper's ResNet generator and critic sized from `data_shape` (C, H, W). A null
-    width or critic_norm takes the layout's value from the authors' code."""
+    width or critic_norm takes the layout's value from the authors' code. `conditional`: conditional batch norm
+    in the generator (the label's embedding beside z without batch norm) and the projection head on the critic
+    (models/conditional.py), cGAN-PD's conditional ResNets."""
     require_images("resnet", data_shape)
+    num_classes = require_labels("resnet", conditional, num_classes)
     channels, size = data_shape[0], data_shape[1]
     steps = resolution_steps(size)
     layout = ("cifar" if size <= 32 else "widening") if layout == "auto" else layout
     paper = LAYOUTS[layout]
     g_width, c_width = int(generator_width or paper["width"]), int(critic_width or paper["width"])
     critic_norm = critic_norm or paper["critic_norm"]
+    concatenated = bool(num_classes) and generator_norm != "batch"  # no batch norm to condition: z and the label
+    inputs, batch_classes = (2 * z_dim, None) if concatenated else (z_dim, num_classes)
     if layout == "cifar":
-        generator = ResNetGenerator(z_dim, channels, [g_width] * steps, generator_norm)
-        return Nets(generator, ResNetCritic(channels, steps, c_width, critic_norm, critic_outputs))
-    g_widths, _ = widening_widths(steps, g_width)
-    _, c_widths = widening_widths(steps, c_width)
-    generator = ResNetGenerator(z_dim, channels, g_widths, generator_norm)
-    return Nets(generator, WideningResNetCritic(channels, c_widths, critic_norm, critic_outputs))
+        generator = ResNetGenerator(inputs, channels, [g_width] * steps, generator_norm, batch_classes)
+        critic = ResNetCritic(channels, steps, c_width, critic_norm, critic_outputs)
+    else:
+        g_widths, _ = widening_widths(steps, g_width)
+        _, c_widths = widening_widths(steps, c_width)
+        generator = ResNetGenerator(inputs, channels, g_widths, generator_norm, batch_classes)
+        critic = WideningResNetCritic(channels, c_widths, critic_norm, critic_outputs)
+    if not num_classes:
+        return Nets(generator, critic)
+    generator = LabelConcatenation(generator, num_classes, z_dim) if concatenated else generator
+    return Nets(generator, ProjectionCritic(critic, num_classes))

@@ -89,8 +89,9 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_cl
     runtime = OmegaConf.to_container(cfg.runtime, resolve=True)
     z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
     encoder = build_encoder(cfg.get("encoder"), z_dim)
+    labels = {"num_classes": num_classes} if model.get("conditional") else {}  # only models that offer the option
     generator, critic = make(
-        model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim, critic_outputs=z_dim if encoder else 1
+        model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim, critic_outputs=z_dim if encoder else 1, **labels
     )
     for constraint in constraints:
         critic = constraint.wrap_critic(critic)
@@ -104,7 +105,9 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_cl
     average = {"decay": runtime["ema_decay"], "start": runtime["ema_start"]} if runtime["ema"] else None  # set with ema
     module = GANTraining(objective, Nets(generator, critic), constraints, optimizers, data_shape, z_dim,
                          seed=int(cfg.seed), num_classes=num_classes, encoder=encoder, ema=average,
-                         sample_batch_norm=runtime["sample_batch_norm"], memory_format=memory_format)
+                         sample_batch_norm=runtime["sample_batch_norm"], memory_format=memory_format,
+                         # checkpoints written before the option drew uniformly
+                         fake_labels=runtime.get("fake_labels", "uniform"))
     if runtime["compile"]:
         backend = "inductor" if runtime["compile"] is True else str(runtime["compile"])
         module.generator.compile(backend=backend)

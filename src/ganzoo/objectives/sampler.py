@@ -12,7 +12,9 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from ganzoo.models.calls import evaluating, generate, score
+from ganzoo.errors import ConfigError
+from ganzoo.models.calls import evaluating, generate, score, takes_labels
+from ganzoo.models.conditional import check_classes
 from ganzoo.objectives.ema import averaged_copy
 from ganzoo.objectives.encoder import standardize
 from ganzoo.shapes import is_image_shape
@@ -66,23 +68,51 @@ class Sampler:
     def draws_images(self) -> bool:
         return is_image_shape(self.data_shape)
 
+    @property
+    def conditional(self) -> bool:
+        """True when the generator takes labels (model.conditional=true): samples are drawn for a class."""
+        return takes_labels(self.generator)
+
+    def sample_classes(self, n: int, y: int | torch.Tensor | None = None) -> torch.Tensor | None:
+        """The classes n samples are drawn for: `y` (one class, or one per sample), or by default every class in
+        turn (0, 1, ..., 0, 1, ...), so that n samples cover the classes evenly; None for a generator that takes
+        no labels."""
+        if not self.conditional:
+            if y is not None:
+                raise ConfigError("this checkpoint's generator takes no class labels (trained without "
+                                  "model.conditional=true); drop class=")
+            return None
+        y = torch.arange(n) % self.num_classes if y is None else torch.as_tensor(y).long().expand(n).clone()
+        check_classes(y, self.num_classes)
+        return y.to(self.device)
+
     def sample(self, n: int, z: torch.Tensor | None = None, seed: int | None = None, batch_size: int = 500,
-               raw: bool = False, batch_norm: str | None = None) -> torch.Tensor:
+               raw: bool = False, batch_norm: str | None = None, y: int | torch.Tensor | None = None) -> torch.Tensor:
         """n samples (float32) from the generator in eval mode: images in [-1, 1] as (n, C, H, W), or points as (n, 2).
         With `seed`, z comes from its own generator and the global random state (training's) is left alone.
         Under runtime.ema the averaged generator draws them, the trained one with `raw=True`. Batch norm uses the
         statistics of each chunk of `batch_size` z (`batch_norm="batch"`) or its running averages ("running");
-        None: the run's runtime.sample_batch_norm."""
+        None: the run's runtime.sample_batch_norm. A conditional generator draws them for the classes `y` names
+        (`sample_classes`: one class, one per sample, or every class in turn)."""
         if z is None and seed is not None:
             z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed))
         z = torch.randn(n, self.z_dim) if z is None else z
         z = z.to(self.device, self.dtype)  # the nets' dtype: float64 or bf16 under trainer.precision=64/bf16-true
+        classes = self.sample_classes(len(z), y)
+        chunks = zip(z.split(batch_size), classes.split(batch_size) if classes is not None else [None] * len(z))
         generator = self.generator if raw or self.generator_ema is None else self.generator_ema
         with evaluating(generator):
             if (batch_norm or self.sample_batch_norm) == "batch":
                 with batch_statistics(generator):
-                    return torch.cat([generate(generator, chunk) for chunk in z.split(batch_size)]).float()
-            return torch.cat([generate(generator, chunk) for chunk in z.split(batch_size)]).float()
+                    return torch.cat([generate(generator, *chunk) for chunk in chunks]).float()
+            return torch.cat([generate(generator, *chunk) for chunk in chunks]).float()
+
+    def class_grid(self, z: torch.Tensor, rows: int = 10, **options) -> torch.Tensor:
+        """One row per class (the first `rows` classes), each row the same z: (rows * len(z), ...) samples,
+        row by row. Along a row the class is fixed and z varies; down a column z is fixed and the class varies."""
+        rows = min(rows, self.num_classes)
+        classes = torch.arange(rows).repeat_interleave(len(z))
+        return self.sample(rows * len(z), z=z.repeat(rows, 1), y=classes, **options)
 
     # ----- the encoder (encoder=ogan) -------------------------------------------------------------------------
     def encode(self, x: torch.Tensor) -> torch.Tensor:

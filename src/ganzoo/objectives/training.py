@@ -58,6 +58,7 @@ class GANTraining(Sampler, L.LightningModule):
         ema: dict | None = None,
         sample_batch_norm: str = "batch",
         memory_format: torch.memory_format = torch.preserve_format,
+        fake_labels: str = "uniform",
     ):
         super().__init__()
         self.automatic_optimization = False
@@ -68,6 +69,7 @@ class GANTraining(Sampler, L.LightningModule):
         self.data_shape = tuple(data_shape)
         self.z_dim = int(z_dim)
         self.num_classes = num_classes  # classes of the data's labels; None: unlabelled
+        self.fake_labels = fake_labels  # uniform: drawn per step; real: the real batch's (runtime.fake_labels)
         self.encoder = encoder  # encoder=ogan: the critic has z_dim outputs and learns to encode
         self.memory_format = memory_format  # torch.channels_last under runtime.channels_last
         seeded = torch.Generator().manual_seed(int(seed))
@@ -97,12 +99,15 @@ class GANTraining(Sampler, L.LightningModule):
         """Training's z: this rank's n (ganzoo/draws.py)."""
         return self.draws.normal(n, self.z_dim, dtype=self.dtype)
 
-    def sample_labels(self, n: int) -> torch.Tensor | None:
-        """Labels to generate for, uniform over the classes, when a net takes labels; None otherwise, drawing
-        nothing (so an unconditional run's random stream is the same on labelled and unlabelled data)."""
+    def sample_labels(self, real: Batch) -> torch.Tensor | None:
+        """Labels to generate for when a net takes labels: uniform over the classes, or under
+        runtime.fake_labels=real those of `real`; None otherwise, drawing nothing (so an unconditional run's
+        random stream is the same on labelled and unlabelled data)."""
         if self.num_classes is None or not (takes_labels(self.generator) or takes_labels(self.critic)):
             return None
-        return self.draws.integers(n, self.num_classes)
+        if self.fake_labels == "real":
+            return real.y
+        return self.draws.integers(len(real), self.num_classes)
 
     def critic_input(self, x: torch.Tensor) -> torch.Tensor:
         for constraint in self.constraints:
@@ -133,12 +138,12 @@ class GANTraining(Sampler, L.LightningModule):
         self.log_dict(logs, batch_size=len(real))
 
     def critic_step(self, real: Batch) -> dict:
-        z, y_fake = self.sample_z(len(real)), self.sample_labels(len(real))
+        z, y_fake = self.sample_z(len(real)), self.sample_labels(real)
         with torch.no_grad():
             fake = self.generate(z, y_fake)
         x_real, x_fake = self.critic_input(real.x), self.critic_input(fake)
         loss, logs = self.total_critic_loss(x_real, x_fake, z, real.y, y_fake)
-        penalty, extra = self.penalties(x_real, x_fake, real.y, y_fake)
+        penalty, extra = self.penalties(x_real, x_fake, real.y, y_fake, z)
         loss = loss + penalty
         logs.update(extra)
         optimizer = self.optimizers()[0]
@@ -185,20 +190,34 @@ class GANTraining(Sampler, L.LightningModule):
         return loss + self.encoder.generator_term(z, on_fake.outputs), logs
 
     def penalties(self, real: torch.Tensor, fake: torch.Tensor, y_real: torch.Tensor | None = None,
-                  y_fake: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+                  y_fake: torch.Tensor | None = None, z: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
         """The constraints' terms for this critic step. A lazy one (`every` = k > 1, StyleGAN2's lazy
         regularization, Karras et al. 2020, section 3.1) is computed on every k-th critic step only, counted over
         the whole run (batches_drawn, kept in checkpoints), and multiplied by k so that its weight on average is
         the eager one's."""
         score = Score(self.critic_score, self.loss_scale(), y_real, y_fake)
         total, logs = real.new_zeros(()), {}
+        paired = None
         for constraint in self.constraints:
             if (self.batches_drawn - 1) % constraint.every:
                 continue
-            term, extra = constraint.penalty(score, real, fake, self.draws)
+            if constraint.pairs_real_and_fake:  # the same z, generated for the real sample's class when they differ
+                paired = self.fake_paired_with(real, fake, y_real, y_fake, z) if paired is None else paired
+            term, extra = constraint.penalty(score, real, paired if constraint.pairs_real_and_fake else fake, self.draws)
             total = total + (term if constraint.every == 1 else constraint.every * term)
             logs.update(extra)
         return total, logs
+
+    def fake_paired_with(self, real: torch.Tensor, fake: torch.Tensor, y_real: torch.Tensor | None,
+                         y_fake: torch.Tensor | None, z: torch.Tensor | None) -> torch.Tensor:
+        """Fake i for a penalty that pairs real i with fake i (the gradient penalty's interpolates): of real i's
+        class, so that a conditional critic is scored between two samples of one class. Where the classes already
+        agree (unlabelled data, runtime.fake_labels=real), the step's fakes themselves; otherwise one more
+        generator pass, without gradients, on the same z."""
+        if y_fake is None or z is None or torch.equal(y_fake, y_real):
+            return fake
+        with torch.no_grad():
+            return self.critic_input(self.generate(z, y_real))
 
     def generator_step(self, real: Batch) -> dict:
         """One generator update; `real` is the iteration's last real batch (see total_generator_loss)."""
@@ -206,7 +225,7 @@ class GANTraining(Sampler, L.LightningModule):
         if not any(p.requires_grad for p in self.generator.parameters()):  # model=fixed_generator
             optimizer.step()  # updates nothing (no gradients); counts the generator iteration, as global_step does
             return {}
-        z, y_fake = self.sample_z(len(real)), self.sample_labels(len(real))
+        z, y_fake = self.sample_z(len(real)), self.sample_labels(real)
         self.critic.requires_grad_(False)  # the generator's update must leave the critic untouched
         loss, logs = self.total_generator_loss(self.critic_input(self.generate(z, y_fake)), z, y_fake, real)
         optimizer.zero_grad(set_to_none=True)
