@@ -12,6 +12,7 @@ from torch.nn.utils import parametrize
 import ganzoo
 from ganzoo.batch import Batch
 from ganzoo.errors import ConfigError
+from ganzoo.models.calls import takes_labels
 from ganzoo.models.conditional import ConditionalBatchNorm, ProjectionCritic
 from ganzoo.models.mlp import MLPCritic
 from helpers import TINY_TOY, build, cli, fit, tiny
@@ -155,3 +156,47 @@ def test_a_conditional_model_on_unlabelled_data_is_refused_in_one_line_before_tr
 def test_a_model_without_the_option_names_the_key_as_unknown():
     with pytest.raises(ConfigError, match="model.conditional"):
         ganzoo.compose(["model=gan_cifar", "model.conditional=true"])
+
+
+# ----- ACGAN's auxiliary classifier (loss.auxiliary_classifier) ------------------------------------------------
+ACGAN = ["data=gaussians8", "model=mlp", "model.conditional=generator", "loss=gan", "loss.auxiliary_classifier=0.5"]
+
+
+def test_acgan_adds_the_class_cross_entropies_to_both_losses_as_the_paper_writes_them():
+    module, _ = build(tiny(ACGAN))
+    assert not takes_labels(module.critic) and takes_labels(module.generator)  # the paper's critic predicts the class
+    torch.manual_seed(0)
+    real, fake, z = torch.randn(6, 2), torch.randn(6, 2), torch.randn(6, 2)
+    y_real, y_fake = torch.tensor([0, 1, 2, 3, 4, 5]), torch.tensor([7, 7, 6, 5, 1, 0])
+    out_real, out_fake = module.critic(real), module.critic(fake)
+    assert out_real.shape == (6, 1 + 8)  # the score, then 8 class logits
+    f_real, f_fake = out_real[:, 0], out_fake[:, 0]
+    adversarial = torch.nn.functional.softplus(-f_real).mean() + torch.nn.functional.softplus(f_fake).mean()
+    ce = torch.nn.functional.cross_entropy
+    by_hand = adversarial + 0.5 * (ce(out_real[:, 1:], y_real) + ce(out_fake[:, 1:], y_fake))
+    loss, logs = module.total_critic_loss(real, fake, z, y_real, y_fake)
+    assert torch.allclose(loss, by_hand, rtol=0, atol=1e-6) and "train/ac_fake" in logs
+    generator, _ = module.total_generator_loss(fake, z, y_fake)
+    by_hand = torch.nn.functional.softplus(-f_fake).mean() + 0.5 * ce(out_fake[:, 1:], y_fake)
+    assert torch.allclose(generator, by_hand, rtol=0, atol=1e-6)
+    # a penalty scores the adversarial output alone, never the logits
+    assert torch.allclose(module.critic_score(real), f_real, rtol=0, atol=0)
+
+
+def test_acgan_trains_and_its_critic_learns_the_classes_of_real_points():
+    module, datamodule = build(tiny([*ACGAN, "loss.auxiliary_classifier=1", "optim.critic.lr=2e-3"]))
+    logs = []
+    log_dict = module.log_dict
+    module.log_dict = lambda d, **kw: logs.append({k: float(v) for k, v in d.items()}) or log_dict(d, **kw)
+    fit(module, datamodule, steps=60)
+    first, last = logs[0]["train/ac_real"], sum(r["train/ac_real"] for r in logs[-5:]) / 5
+    assert first > 1.5 and last < 0.5 * first  # from about log 8 = 2.08 towards 0: eight well-separated modes
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["data=swissroll", "model=mlp", "loss.auxiliary_classifier=1"], "needs labelled data"),
+    (["data=gaussians8", "model=mlp", "loss.auxiliary_classifier=1"], "needs a generator that takes labels"),
+])
+def test_acgan_without_labels_or_a_conditional_generator_is_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        build(tiny(overrides))

@@ -123,7 +123,7 @@ OPTIONS: dict[str, Rule] = {
     "model.mlp_generator_output": Choice("tanh", "linear"),
     "model.data": Choice("gaussians8", "gaussians25", "swissroll", nullable=True),  # model=fixed_generator: data.name
     "model.seed": Int(0, low=0, high=2**32 - 1),
-    "model.conditional": BOOL,  # class-conditional nets (models/conditional.py)
+    "model.conditional": Choice(False, True, "generator"),  # class-conditional nets (models/conditional.py)
     # how any model runs and is sampled (the runtime node)
     "runtime.compile": Rule("compile", "true"),
     "runtime.channels_last": BOOL,
@@ -148,6 +148,7 @@ OPTIONS: dict[str, Rule] = {
     "loss.critic_warmup.every": Int(500, low=1),
     "loss.generator": Choice("nonsaturating", "minimax"),
     "loss.lr_decay": Choice("linear", nullable=True),
+    "loss.auxiliary_classifier": Float(1.0, low=0, nullable=True),  # ACGAN's weight (objectives/classifier.py)
     "loss.a": Float(0.0),
     "loss.b": Float(1.0),
     "loss.c": Float(1.0),

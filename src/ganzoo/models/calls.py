@@ -20,6 +20,7 @@ from torch import nn
 class CriticOutput(NamedTuple):
     score: torch.Tensor  # (N,) one score per sample: the mean of the outputs (O-GAN's T = avg E(x))
     outputs: torch.Tensor  # (N, k) the critic's k outputs (k = 1, or z_dim when the critic is also an encoder)
+    logits: torch.Tensor | None = None  # (N, classes) an auxiliary classifier's class logits (ACGAN), else None
 
 
 def takes_labels(net: nn.Module) -> bool:
@@ -31,7 +32,13 @@ def generate(generator: nn.Module, z: torch.Tensor, y: torch.Tensor | None = Non
 
 
 def score(critic: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> CriticOutput:
+    """The critic's outputs; the last `critic.class_outputs` of them (set where an objective carries ACGAN's
+    classifier) are class logits, apart from the score."""
     outputs = (critic(x, y) if takes_labels(critic) else critic(x)).flatten(1)
+    classes = getattr(critic, "class_outputs", 0)
+    if classes:
+        outputs, logits = outputs[:, :-classes], outputs[:, -classes:]
+        return CriticOutput(outputs.mean(1), outputs, logits)
     return CriticOutput(outputs.mean(1), outputs)
 
 

@@ -10,7 +10,9 @@ f(x, y) = psi(phi(x)) + <embed(y), phi(x)>, where phi is the critic's body up to
 Every output of a critic with several (O-GAN's codes) gets the same projection term. The embedding is an
 `nn.Embedding`, so constraint=spectral_norm normalizes it with the critic's other layers, as cGAN-PD's critic does.
 
-Nets that take labels say so (`takes_labels`), and models/calls.py hands them y.
+`model.conditional=generator` conditions the generator alone, for ACGAN (loss.auxiliary_classifier), whose critic
+predicts the class instead of reading it. Nets that take labels say so (`takes_labels`), and models/calls.py
+hands them y.
 """
 
 from __future__ import annotations
@@ -92,6 +94,12 @@ class ProjectionCritic(nn.Module):
         h = self.critic.features(x)
         projection = (self.embed(y) * h.flatten(1)).sum(1, keepdim=True)
         return self.critic.head(h).flatten(1) + projection
+
+
+def conditional_critic(critic: nn.Module, conditional: bool | str, num_classes: int | None) -> nn.Module:
+    """The critic with the projection head under model.conditional=true; as it is under false, and under
+    `generator` (ACGAN's critic reads no label: with loss.auxiliary_classifier it predicts it)."""
+    return ProjectionCritic(critic, num_classes) if num_classes and conditional is True else critic
 
 
 def check_classes(y: torch.Tensor, num_classes: int) -> None:

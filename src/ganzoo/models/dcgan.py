@@ -19,7 +19,7 @@ from ganzoo.models.conditional import (
     ConditionalBatchNorm,
     LabelConcatenation,
     LabelledSequential,
-    ProjectionCritic,
+    conditional_critic,
     require_labels,
 )
 from ganzoo.models.init import dcgan_init
@@ -132,7 +132,7 @@ def build(
     extra_layers: int = 0,
     mlp_generator_layers: int = 4,
     mlp_generator_output: str = "tanh",
-    conditional: bool = False,
+    conditional: bool | str = False,
     num_classes: int | None = None,
 ) -> Nets:
     """model=dcgan: DCGAN generator and critic sized from `data_shape` (C, H, W), initialized as in the paper.
@@ -152,7 +152,7 @@ def build(
     num_classes = require_labels("dcgan", conditional, num_classes)
     critic = DCGANCritic(channels, size, critic_width, critic_norm, extra_layers, critic_outputs)
     critic.apply(dcgan_init)
-    critic = ProjectionCritic(critic, num_classes) if num_classes else critic
+    critic = conditional_critic(critic, conditional, num_classes)
     concatenated = bool(num_classes) and (generator == "mlp" or generator_norm != "batch")  # no batch norm to condition
     inputs = 2 * z_dim if concatenated else z_dim
     if generator == "mlp":  # hidden layers of generator_width units (the paper's 512)

@@ -16,7 +16,7 @@ from torch import nn
 
 from ganzoo.errors import ConfigError
 from ganzoo.models import Nets
-from ganzoo.models.conditional import LabelConcatenation, ProjectionCritic, require_labels
+from ganzoo.models.conditional import LabelConcatenation, conditional_critic, require_labels
 from ganzoo.models.init import tflib_init
 
 
@@ -62,7 +62,7 @@ INITS = ("torch", "tflib")
 
 
 def build(data_shape: tuple[int, ...], z_dim: int, critic_outputs: int = 1, width: int = 512,
-          hidden_layers: int | None = None, init: str = "torch", conditional: bool = False,
+          hidden_layers: int | None = None, init: str = "torch", conditional: bool | str = False,
           num_classes: int | None = None) -> Nets:
     """model=mlp: `hidden_layers` null means 3 for toy points (WGAN-GP toy code) and 4 for images (WGAN paper).
     `init`: torch (PyTorch's default, the WGAN code's MLPs) or tflib (gan_toy.py's). `conditional`: the label's
@@ -78,5 +78,5 @@ def build(data_shape: tuple[int, ...], z_dim: int, critic_outputs: int = 1, widt
         tflib_init(generator.net)
         tflib_init(critic.net)
     if num_classes:
-        return Nets(LabelConcatenation(generator, num_classes, z_dim), ProjectionCritic(critic, num_classes))
+        return Nets(LabelConcatenation(generator, num_classes, z_dim), conditional_critic(critic, conditional, num_classes))
     return Nets(generator, critic)

@@ -29,7 +29,7 @@ from torch import nn
 
 from ganzoo.errors import ConfigError
 from ganzoo.models import Nets
-from ganzoo.models.conditional import LabelConcatenation, LabelledSequential, ProjectionCritic, require_labels
+from ganzoo.models.conditional import LabelConcatenation, LabelledSequential, conditional_critic, require_labels
 from ganzoo.models.dcgan import norm_layer
 from ganzoo.shapes import require_images
 
@@ -168,7 +168,7 @@ def build(
     critic_width: int | None = None,
     generator_norm: str = "batch",
     critic_norm: str | None = None,
-    conditional: bool = False,
+    conditional: bool | str = False,
     num_classes: int | None = None,
 ) -> Nets:
     """model=resnet: the WGAN-GP paper's ResNet generator and critic sized from `data_shape` (C, H, W). A null
@@ -196,4 +196,4 @@ def build(
     if not num_classes:
         return Nets(generator, critic)
     generator = LabelConcatenation(generator, num_classes, z_dim) if concatenated else generator
-    return Nets(generator, ProjectionCritic(critic, num_classes))
+    return Nets(generator, conditional_critic(critic, conditional, num_classes))

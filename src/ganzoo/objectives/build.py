@@ -90,11 +90,12 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_cl
     z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
     encoder = build_encoder(cfg.get("encoder"), z_dim)
     labels = {"num_classes": num_classes} if model.get("conditional") else {}  # only models that offer the option
-    generator, critic = make(
-        model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim, critic_outputs=z_dim if encoder else 1, **labels
-    )
+    classes = check_classifier(objective, model, num_classes)
+    generator, critic = make(model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim,
+                             critic_outputs=(z_dim if encoder else 1) + classes, **labels)
     for constraint in constraints:
         critic = constraint.wrap_critic(critic)
+    critic.class_outputs = classes  # models/calls.py: the last outputs are class logits
     check_labels(generator, critic, num_classes)
     memory_format = torch.preserve_format
     if runtime["channels_last"] and len(data_shape) == 3:  # before the average is copied, so that it is laid out the same
@@ -114,6 +115,19 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_cl
         if all(c.critic_compiles and not c.differentiates_critic for c in constraints):
             module.critic.compile(backend=backend)
     return module
+
+
+def check_classifier(objective: Objective, model: Mapping, num_classes: int | None) -> int:
+    """The class logits the critic needs for ACGAN's classifier (loss.auxiliary_classifier): 0 without it."""
+    if objective.classifier is None:
+        return 0
+    if not num_classes:
+        raise ConfigError("loss.auxiliary_classifier needs labelled data (data=digits, mnist, cifar10, gaussians8, a "
+                          "folder of class folders); this data has none: set loss.auxiliary_classifier=null")
+    if not model.get("conditional"):
+        raise ConfigError("loss.auxiliary_classifier needs a generator that takes labels: set "
+                          "model.conditional=generator (ACGAN's critic, no projection) or true")
+    return int(num_classes)
 
 
 def check_labels(generator, critic, num_classes: int | None) -> None:

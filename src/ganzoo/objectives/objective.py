@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ganzoo.objectives.classifier import AuxiliaryClassifier
+
 
 @dataclass(frozen=True)
 class Scores:
@@ -38,14 +40,17 @@ class Objective:
 
     n_critic critic steps per generator step; `critic_warmup` ({n_critic, first, every}: the WGAN authors'
     schedule, more critic steps for the first generator iterations and every `every`-th); `lr_decay` "linear":
-    both learning rates fall to 0 at the last step (gan_cifar_resnet.py)."""
+    both learning rates fall to 0 at the last step (gan_cifar_resnet.py); `auxiliary_classifier`: the weight of
+    ACGAN's class terms (objectives/classifier.py), which the loop adds to either loss; null: none."""
 
     generator_needs_real = False  # True: the generator step also scores the (constant) real batch
 
-    def __init__(self, n_critic: int = 1, critic_warmup: dict | None = None, lr_decay: str | None = None):
+    def __init__(self, n_critic: int = 1, critic_warmup: dict | None = None, lr_decay: str | None = None,
+                 auxiliary_classifier: float | None = None):
         self.n_critic = int(n_critic)
         self.critic_warmup = dict(critic_warmup) if critic_warmup else None
         self.lr_decay = lr_decay
+        self.classifier = AuxiliaryClassifier(auxiliary_classifier) if auxiliary_classifier is not None else None
 
     def critic_iters(self, step: int) -> int:
         """Critic steps before generator iteration `step`."""

@@ -164,6 +164,9 @@ class GANTraining(Sampler, L.LightningModule):
         scores = Scores(real, fake, z, f_fake=on_fake.score, f_real=on_real.score, fake_outputs=on_fake.outputs,
                         real_outputs=on_real.outputs, y_real=y_real, y_fake=y_fake)
         loss, logs = self.objective.critic_loss(scores)
+        if self.objective.classifier is not None:  # ACGAN's class terms, from the same passes
+            term, extra = self.objective.classifier.critic_term(on_real.logits, y_real, on_fake.logits, y_fake)
+            loss, logs = loss + term, {**logs, **extra}
         if self.encoder is None:
             return loss, logs
         term, extra = self.encoder.critic_term(z, on_fake.outputs)
@@ -185,6 +188,8 @@ class GANTraining(Sampler, L.LightningModule):
         scores = Scores(x_real, fake, z, f_fake=on_fake.score, f_real=f_real, fake_outputs=on_fake.outputs,
                         real_outputs=real_outputs, y_real=y_real, y_fake=y_fake)
         loss, logs = self.objective.generator_loss(scores)
+        if self.objective.classifier is not None:
+            loss = loss + self.objective.classifier.generator_term(on_fake.logits, y_fake)
         if self.encoder is None:
             return loss, logs
         return loss + self.encoder.generator_term(z, on_fake.outputs), logs
