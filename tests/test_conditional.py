@@ -200,3 +200,69 @@ def test_acgan_trains_and_its_critic_learns_the_classes_of_real_points():
 def test_acgan_without_labels_or_a_conditional_generator_is_refused_in_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message):
         build(tiny(overrides))
+
+
+# ----- per-class figures (metrics/classes.py) -------------------------------------------------------------------
+class Oracle(nn.Module):
+    """A 'generator' that returns a real digit of the asked class (its i-th one, by z's first coordinate's rank),
+    or, with `ignore_label`, of class 0 whatever it is asked."""
+
+    takes_labels = True
+
+    def __init__(self, ignore_label: bool = False):
+        super().__init__()
+        from ganzoo.metrics.digits import labelled_digits
+
+        self.images, self.labels = labelled_digits()
+        self.ignore_label = ignore_label
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, z, y):
+        y = torch.zeros_like(y) if self.ignore_label else y
+        out = []
+        for i, k in enumerate(y.tolist()):
+            of_class = self.images[self.labels == k]
+            out.append(of_class[(i * 7) % len(of_class)])
+        return torch.stack(out)
+
+
+def test_gan_test_accuracy_and_intra_class_fid_of_real_digits_and_of_a_generator_that_ignores_the_label():
+    from ganzoo.metrics.classes import DigitClasses
+    from ganzoo.metrics.registry import Run
+
+    module, datamodule = build(tiny([*DIGITS, "data.image_size=32"]))
+    measured = {}
+    for ignore_label in (False, True):
+        module.generator = Oracle(ignore_label)
+        measured[ignore_label] = DigitClasses(n=1000).measure(Run(module, datamodule))
+    right, ignoring = measured[False], measured[True]
+    assert right["gan_test_accuracy"] > 0.95  # real digits of the asked class: the classifier's own accuracy
+    assert ignoring["gan_test_accuracy"] < 0.15 and ignoring["gan_test_accuracy_0"] > 0.95  # right for class 0 only
+    assert ignoring["intra_digits_fid"] > 5 * right["intra_digits_fid"]
+    assert ignoring["digits_fid_0"] < 2 * right["digits_fid_0"]  # class 0's samples are real zeros both times
+
+
+def test_mode_accuracy_counts_the_samples_that_land_on_the_mode_they_were_drawn_for():
+    from ganzoo.metrics.classes import ModeClasses
+    from ganzoo.metrics.registry import Run
+
+    module, datamodule = build(tiny(["data=gaussians8", "model=mlp", "model.conditional=true"]))
+    centers, std = datamodule.modes()
+
+    class OnMode(nn.Module):  # mode y, or for odd y the next mode: half the samples on the wrong mode
+        takes_labels = True
+
+        def forward(self, z, y):
+            return centers[torch.where(y % 2 == 0, y, (y + 1) % 8)] + 0.1 * std * z
+
+    module.generator = OnMode()
+    assert ModeClasses(n=800).measure(Run(module, datamodule))["mode_accuracy"] == 0.5
+
+
+def test_per_class_metrics_measure_conditional_runs_only(run_dir):
+    summary = ganzoo.train(tiny([*DIGITS, "loss=gan", "steps=2", "callbacks.every_n_steps=2",
+                                 "metrics.digit_classes.n=200"], run_dir))
+    assert 0 <= summary["figures"]["val/gan_test_accuracy"] <= 1 and summary["figures"]["val/intra_digits_fid"] > 0
+    plain = ganzoo.train(tiny(["data=digits", "model=dcgan", "loss=gan", "steps=1", "callbacks.every_n_steps=1"],
+                              run_dir.parent / "plain"))
+    assert "val/gan_test_accuracy" not in plain["figures"]

@@ -94,7 +94,7 @@ def test_last_ckpt_follows_the_clock_beside_the_steps(minutes, saved, run_dir, m
 # ----- signals ----------------------------------------------------------------------------------------------------
 def with_callback(monkeypatch, callback) -> None:
     real_build = assemble.build_callbacks
-    monkeypatch.setattr(assemble, "build_callbacks", lambda cfg, dm: [*real_build(cfg, dm), callback])
+    monkeypatch.setattr(assemble, "build_callbacks", lambda cfg, dm, module=None: [*real_build(cfg, dm, module), callback])
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGUSR1", "SIGUSR2", "SIGINT"])

@@ -51,7 +51,7 @@ def final_state(overrides: list[str], run_dir, monkeypatch) -> dict[str, torch.T
     probe = FinalState()
     real_build = assemble.build_callbacks
     with monkeypatch.context() as patch:
-        patch.setattr(assemble, "build_callbacks", lambda cfg, dm: [*real_build(cfg, dm), probe])
+        patch.setattr(assemble, "build_callbacks", lambda cfg, dm, module=None: [*real_build(cfg, dm, module), probe])
         ganzoo.train(tiny(overrides, run_dir))
     assert probe.state, "the run did not reach its last iteration"
     return probe.state

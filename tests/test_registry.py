@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import ganzoo
 from ganzoo.assemble import build_callbacks, build_datamodule
 from ganzoo.errors import ConfigError
-from ganzoo.metrics.registry import METRICS, build_metrics, offline_metrics
+from ganzoo.metrics.registry import METRICS, applies, build_metrics, offline_metrics
 from ganzoo.plots import curve_panels
 from helpers import TINY_DCGAN, tiny
 
@@ -59,15 +60,21 @@ def test_the_main_figure_and_its_cadence_come_from_the_metric_that_measures_it(t
 
 
 def test_each_shipped_metric_applies_to_the_data_that_declares_what_it_needs():
-    applies = {}
+    measured, conditional = {}, {}
     for data in ("gaussians8", "swissroll", "digits", "stacked_digits", "mnist"):
         cfg = ganzoo.compose([f"data={data}", "metrics=[fid,is,kid]"])
         datamodule = build_datamodule(cfg)
-        applies[data] = [m.name for m in build_metrics(cfg.metrics) if m.applies_to(datamodule)]
-    assert applies == {"gaussians8": ["w1", "modes", "toy_reverse_kl"], "swissroll": ["w1"],
-                       "digits": ["digits", "fid", "is", "kid"], "stacked_digits": ["stacked_modes", "fid", "is", "kid"],
-                       "mnist": ["fid", "is", "kid"]}
-    assert {"w1", "modes", "toy_reverse_kl", "digits", "stacked_modes", "fid", "is", "kid"} <= set(METRICS)
+        measured[data] = [m.name for m in build_metrics(cfg.metrics) if applies(m, datamodule)]
+        conditional[data] = [m.name for m in build_metrics(cfg.metrics)
+                             if applies(m, datamodule, SimpleNamespace(conditional=True)) and m.needs_classes]
+    assert measured == {"gaussians8": ["w1", "modes", "toy_reverse_kl"], "swissroll": ["w1"],
+                        "digits": ["digits", "fid", "is", "kid"], "stacked_digits": ["stacked_modes", "fid", "is", "kid"],
+                        "mnist": ["fid", "is", "kid"]}
+    # the per-class figures, for a generator that draws each class
+    assert conditional == {"gaussians8": ["mode_classes"], "swissroll": [], "digits": ["digit_classes"],
+                           "stacked_digits": [], "mnist": []}
+    assert {"w1", "modes", "toy_reverse_kl", "digits", "stacked_modes", "fid", "is", "kid", "digit_classes",
+            "mode_classes"} <= set(METRICS)
 
 
 def test_the_metrics_offered_without_a_download_are_the_registered_ones_for_the_data_other_than_inceptions():
@@ -76,6 +83,9 @@ def test_the_metrics_offered_without_a_download_are_the_registered_ones_for_the_
         datamodule = build_datamodule(ganzoo.compose([f"data={data}"]))
         offered[data] = sorted(m.name for m in offline_metrics(datamodule, []) if m.__module__.startswith("ganzoo."))
     assert offered == {"gaussians8": ["modes", "toy_reverse_kl", "w1"], "digits": ["digits"], "mnist": []}
+    digits = build_datamodule(ganzoo.compose(["data=digits"]))
+    offered = sorted(m.name for m in offline_metrics(digits, [], SimpleNamespace(conditional=True)))
+    assert "digit_classes" in offered  # a conditional checkpoint is offered its per-class figures too
     digits = build_datamodule(ganzoo.compose(["data=digits"]))
     chosen = build_metrics(ganzoo.compose(["data=digits"]).metrics)
     assert not {"digits", "w1", "modes"} & {m.name for m in offline_metrics(digits, chosen)}  # chosen already

@@ -84,7 +84,7 @@ def ganzoo_states(cfg, monkeypatch) -> States:
     states = States()
     real_build = assemble.build_callbacks
     with monkeypatch.context() as patch:
-        patch.setattr(assemble, "build_callbacks", lambda cfg, dm: [*real_build(cfg, dm), states])
+        patch.setattr(assemble, "build_callbacks", lambda cfg, dm, module=None: [*real_build(cfg, dm, module), states])
         ganzoo.train(cfg)
     return states
 

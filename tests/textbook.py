@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ganzoo.assemble import build_datamodule
+from ganzoo.draws import stream_seed
 from ganzoo.instantiation import make
 from ganzoo.models import default_z_dim
 
@@ -84,7 +85,7 @@ class TextbookLoop:
 
     def train(self, iterations: int) -> None:
         for _ in range(iterations):
-            self.noise.manual_seed(self.seed * 2**32 + self.t)  # ganzoo/draws.py's stream for iteration t
+            self.noise.manual_seed(stream_seed(self.seed, self.t))  # ganzoo/draws.py's stream for iteration t
             for _ in range(self.critic_iters(self.t)):
                 self.critic_update(next(self.real_batches))
             self.generator_update()

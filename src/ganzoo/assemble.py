@@ -89,7 +89,7 @@ def built(cfg: DictConfig, checkpoint: dict | None) -> tuple:
         if checkpoint["global_step"] >= cfg.steps:
             return datamodule, None, []
     check_batch_fits_memory(module, datamodule, cfg.trainer.get("accelerator", "auto"))
-    return datamodule, module, build_callbacks(cfg, datamodule)
+    return datamodule, module, build_callbacks(cfg, datamodule, module)
 
 
 def finished(cfg: DictConfig, step: int, run_dir: Path) -> dict:
@@ -130,7 +130,7 @@ def build_datamodule(cfg: DictConfig) -> GANDataModule:
     return make(cfg.data)
 
 
-def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callback]:
+def build_callbacks(cfg: DictConfig, datamodule: GANDataModule, module=None) -> list[L.Callback]:
     """The callbacks group, one `_target_` each; a null entry is switched off. A checkpoint callback whose monitor
     is null follows the run's main figure (metrics.main, else the data's: val/w1 on toy data) at the steps its
     metric measures it (`Evaluation.main_figure`), and is left out when there is none."""
@@ -138,7 +138,7 @@ def build_callbacks(cfg: DictConfig, datamodule: GANDataModule) -> list[L.Callba
     follows_main = ["monitor" in node and node.monitor is None for node in nodes]
     made = {i: make(node) for i, node in enumerate(nodes) if not follows_main[i]}
     evaluation = next((c for c in made.values() if isinstance(c, Evaluation)), None)
-    main = evaluation.main_figure(datamodule) if evaluation is not None else None
+    main = evaluation.main_figure(datamodule, module) if evaluation is not None else None
     if main is not None:
         figure, every_n_steps = main
         made.update({i: make(OmegaConf.merge(node, {"monitor": figure, "every_n_train_steps": every_n_steps}))

@@ -16,7 +16,7 @@ from ganzoo.config import config_dir
 from ganzoo.errors import ConfigError
 from ganzoo.instantiation import make
 from ganzoo.metrics.reference import folder_images
-from ganzoo.metrics.registry import Run, build_metrics, offline_metrics
+from ganzoo.metrics.registry import Run, applies, build_metrics, offline_metrics
 
 
 def default_out(cfg: DictConfig, n: int) -> Path:
@@ -40,17 +40,17 @@ def evaluate(cfg: DictConfig) -> dict:
     run = Run(module, data, cfg.device, module.trained_steps if module is not None else 0, seed=int(cfg.seed),
               reference=cfg.reference or None, batch_norm=batch_norm)
     if data is not None:
-        chosen, metrics = metrics, [m for m in metrics if m.applies_to(data)]
+        chosen, metrics = metrics, [m for m in metrics if applies(m, data, module)]
         if not metrics:
             raise ConfigError("none of the chosen metrics applies to this checkpoint's data (FID/IS/KID are for image "
-                              "models; a toy checkpoint's figures, val/w1 and val/modes, are in summary.json)"
-                              + instead(data, chosen))
+                              "models; a toy checkpoint's figures, val/w1 and val/modes, are in summary.json; "
+                              "per-class figures need a conditional model)" + instead(data, chosen, module))
     run.due = metrics
     for metric in metrics:
         try:
             metric.prepare(run)  # a missing reference or weights file: one line, before anything is read
         except ConfigError as err:
-            raise ConfigError(f"{err}{instead(data, metrics)}") from err
+            raise ConfigError(f"{err}{instead(data, metrics, module)}") from err
     run.images = folder_images(cfg.input) if cfg.input else None
     started = time.perf_counter()
     figures = {}
@@ -73,12 +73,12 @@ def evaluate(cfg: DictConfig) -> dict:
     }
 
 
-def instead(data, chosen: list) -> str:
+def instead(data, chosen: list, module=None) -> str:
     """What else measures `data` with nothing to download, as a clause for an error: the registered metrics that
     can, each with its option in conf/metrics."""
     if data is None:
         return ""
-    options = [m for m in offline_metrics(data, chosen) if (config_dir() / "metrics" / f"{m.name}.yaml").is_file()]
+    options = [m for m in offline_metrics(data, chosen, module) if (config_dir() / "metrics" / f"{m.name}.yaml").is_file()]
     if not options:
         return ""
     named = "; ".join(f"metrics={m.name} ({', '.join(m.figures)})" for m in options)

@@ -13,7 +13,7 @@ import lightning as L
 from omegaconf import DictConfig
 
 from ganzoo.callbacks.publish import publish
-from ganzoo.metrics.registry import Metric, Run, build_metrics, main_figure
+from ganzoo.metrics.registry import Metric, Run, applies, build_metrics, main_figure
 
 
 class Evaluation(L.Callback):
@@ -23,16 +23,16 @@ class Evaluation(L.Callback):
         self.running: list[Metric] = []  # those that apply to the run's data
         self.kept: dict = {}  # what the metrics build once (networks, real samples), across evaluations
 
-    def main_figure(self, datamodule) -> tuple[str, int] | None:
+    def main_figure(self, datamodule, module=None) -> tuple[str, int] | None:
         """The figure the best checkpoint follows, and the steps it is measured at (see registry.main_figure)."""
-        return main_figure(self.metrics, self.main, datamodule)
+        return main_figure(self.metrics, self.main, datamodule, module)
 
     def run(self, trainer, pl_module, due: list[Metric]) -> Run:
         return Run(pl_module, trainer.datamodule, pl_module.device, trainer.global_step, rank=trainer.global_rank,
                    world=trainer.world_size, due=due, kept=self.kept)
 
     def setup(self, trainer, pl_module, stage: str) -> None:
-        self.running = [m for m in self.metrics if m.applies_to(trainer.datamodule)]
+        self.running = [m for m in self.metrics if applies(m, trainer.datamodule, pl_module)]
         for metric in self.running:
             metric.prepare(self.run(trainer, pl_module, self.running))
 

@@ -104,6 +104,7 @@ class Metric:
     name: ClassVar[str] = ""
     figures: ClassVar[tuple[str, ...]] = ()  # what `measure` returns that training logs, each as val/<figure>
     offline: ClassVar[bool] = True  # False: needs a file that may have to be downloaded (Inception's weights)
+    needs_classes: ClassVar[bool] = False  # True: measures samples drawn for a class, so a conditional generator's only
 
     def __init__(self, every_n_steps: int = 500, n: int = 1000):
         self.every_n_steps = int(every_n_steps)
@@ -125,6 +126,14 @@ class Metric:
 
     def release(self, run: Run) -> None:
         """After the last evaluation: give back device memory."""
+
+
+def applies(metric: Metric | type[Metric], data: GANDataModule, module: Any = None) -> bool:
+    """Whether `metric` measures this run: it applies to `data`, and a per-class metric has a conditional
+    generator (`module.conditional`) to draw each class from."""
+    if metric.needs_classes and not getattr(module, "conditional", False):
+        return False
+    return metric.applies_to(data) if isinstance(metric, Metric) else bare_applies(metric, data)
 
 
 def register_metric(target: type[Metric] | Callable | None = None, *, name: str | None = None,
@@ -196,13 +205,13 @@ def build_metrics(cfg: DictConfig | dict | None) -> list[Metric]:
     return metrics
 
 
-def offline_metrics(data: GANDataModule, leave_out: list[Metric]) -> list[type[Metric]]:
-    """The registered metrics that apply to `data` and need nothing downloaded, other than those in `leave_out`:
-    what to offer when a chosen metric cannot run on this machine."""
+def offline_metrics(data: GANDataModule, leave_out: list[Metric], module: Any = None) -> list[type[Metric]]:
+    """The registered metrics that apply to `data` (and `module`) and need nothing downloaded, other than those in
+    `leave_out`: what to offer when a chosen metric cannot run on this machine."""
     for shipped in pkgutil.iter_modules(ganzoo.metrics.__path__):  # ganzoo's own metrics register as imported
         importlib.import_module(f"ganzoo.metrics.{shipped.name}")
     chosen = {type(m) for m in leave_out}
-    return [cls for cls in METRICS.values() if cls.offline and cls not in chosen and bare_applies(cls, data)]
+    return [cls for cls in METRICS.values() if cls.offline and cls not in chosen and applies(cls, data, module)]
 
 
 def bare_applies(cls: type[Metric], data: GANDataModule) -> bool:
@@ -213,11 +222,11 @@ def bare_applies(cls: type[Metric], data: GANDataModule) -> bool:
         return False
 
 
-def main_figure(metrics: list[Metric], main: str | None, data: GANDataModule) -> tuple[str, int] | None:
+def main_figure(metrics: list[Metric], main: str | None, data: GANDataModule, module: Any = None) -> tuple[str, int] | None:
     """The figure the best checkpoint and hparams_search follow, and the steps it is measured at: `main` (e.g.
     metrics.main=val/fid) when a metric that applies to `data` returns it, else the data's own main figure."""
     for name in (main, data.main_metric):
         for metric in metrics:
-            if name and name.removeprefix("val/") in metric.figures and metric.applies_to(data):
+            if name and name.removeprefix("val/") in metric.figures and applies(metric, data, module):
                 return f"val/{name.removeprefix('val/')}", metric.every_n_steps
     return None

@@ -17,10 +17,16 @@ from ganzoo.metrics.registry import Metric, Run, register_metric
 MIN_SHARE = 0.01
 
 
+def nearest_modes(samples: torch.Tensor, modes: torch.Tensor, std: float) -> torch.Tensor:
+    """The mode each sample is a high-quality sample of (its nearest, when within 3 std of it), -1 for none."""
+    nearest_distance, nearest = torch.cdist(samples.double(), modes.double()).min(dim=1)
+    return torch.where(nearest_distance <= 3 * std, nearest, -1)
+
+
 def mode_counts(samples: torch.Tensor, modes: torch.Tensor, std: float) -> torch.Tensor:
     """How many samples are high-quality samples of each mode: nearest to it, and within 3 std of it."""
-    nearest_distance, nearest = torch.cdist(samples.double(), modes.double()).min(dim=1)
-    return torch.bincount(nearest[nearest_distance <= 3 * std], minlength=len(modes))
+    nearest = nearest_modes(samples, modes, std)
+    return torch.bincount(nearest[nearest >= 0], minlength=len(modes))
 
 
 def mode_figures(samples: torch.Tensor, modes: torch.Tensor, std: float) -> dict[str, float]:

@@ -184,7 +184,7 @@ class GANTraining(Sampler, L.LightningModule):
             if self.objective.generator_needs_real:
                 with torch.no_grad():  # a constant for the generator
                     x_real = self.critic_input(real.x)
-                    f_real, real_outputs = self.score(x_real, y_real)
+                    f_real, real_outputs, _ = self.score(x_real, y_real)
         scores = Scores(x_real, fake, z, f_fake=on_fake.score, f_real=f_real, fake_outputs=on_fake.outputs,
                         real_outputs=real_outputs, y_real=y_real, y_fake=y_fake)
         loss, logs = self.objective.generator_loss(scores)
