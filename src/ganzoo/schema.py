@@ -115,6 +115,7 @@ OPTIONS: dict[str, Rule] = {
     "model.generator_width": Int(64, low=1, nullable=True),  # null: model=resnet's layout's width
     "model.critic_width": Int(64, low=1, nullable=True),
     "model.layout": Choice("auto", "cifar", "widening"),
+    "model.pooling": Choice("mean", "sum"),
     "model.generator_norm": NORMS,
     "model.critic_norm": Choice("batch", "layer", "none", nullable=True),  # null: model=resnet's layout's
     "model.generator_channels": Choice("halving", "constant"),

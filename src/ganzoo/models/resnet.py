@@ -94,10 +94,12 @@ class ResNetGenerator(nn.Module):
 
 
 class ResNetCritic(nn.Module):
-    """gan_cifar_resnet.py's critic: one width, two blocks at the last resolution, a global mean."""
+    """gan_cifar_resnet.py's critic: one width, two blocks at the last resolution, a global mean (or, with
+    `pooling="sum"`, SN-GAN's and cGAN-PD's global sum)."""
 
-    def __init__(self, channels: int, steps: int, width: int, norm: str, outputs: int):
+    def __init__(self, channels: int, steps: int, width: int, norm: str, outputs: int, pooling: str = "mean"):
         super().__init__()
+        self.pool = torch.sum if pooling == "sum" else torch.mean
         down = [ResidualBlock(width, width, "down", norm) for _ in range(steps - 1)]
         same = [ResidualBlock(width, width, None, norm) for _ in range(2)]
         self.blocks = nn.Sequential(FirstCriticBlock(channels, width), *down, *same, nn.ReLU())
@@ -106,7 +108,7 @@ class ResNetCritic(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """phi(x): the pooled features the last linear layer reads (the projection head's)."""
-        return self.blocks(x).mean(dim=(2, 3))
+        return self.pool(self.blocks(x), dim=(2, 3))
 
     def head(self, h: torch.Tensor) -> torch.Tensor:
         return self.linear(h)
@@ -137,6 +139,7 @@ class WideningResNetCritic(nn.Module):
         return self.head(self.features(x))
 
 
+POOLINGS = ("mean", "sum")
 LAYOUTS = {  # the paper's width and critic normalization for each layout (used where the config says null)
     "cifar": {"width": 128, "critic_norm": "none"},
     "widening": {"width": 64, "critic_norm": "layer"},
@@ -170,11 +173,16 @@ def build(
     critic_norm: str | None = None,
     conditional: bool | str = False,
     num_classes: int | None = None,
+    pooling: str = "mean",
 ) -> Nets:
     """model=resnet: the WGAN-GP paper's ResNet generator and critic sized from `data_shape` (C, H, W). A null
     width or critic_norm takes the layout's value from the authors' code. `conditional`: conditional batch norm
     in the generator (the label's embedding beside z without batch norm) and the projection head on the critic
-    (models/conditional.py), cGAN-PD's conditional ResNets."""
+    (models/conditional.py), cGAN-PD's conditional ResNets. `pooling` (cifar layout): the critic's global
+    `mean` over the pixels (gan_cifar_resnet.py) or `sum` (SN-GAN, cGAN-PD): under spectral norm the sum leaves
+    the critic's scale H x W times larger."""
+    if pooling not in POOLINGS:
+        raise ConfigError(f"unknown model.pooling '{pooling}': choose one of {', '.join(POOLINGS)}")
     require_images("resnet", data_shape)
     num_classes = require_labels("resnet", conditional, num_classes)
     channels, size = data_shape[0], data_shape[1]
@@ -187,8 +195,11 @@ def build(
     inputs, batch_classes = (2 * z_dim, None) if concatenated else (z_dim, num_classes)
     if layout == "cifar":
         generator = ResNetGenerator(inputs, channels, [g_width] * steps, generator_norm, batch_classes)
-        critic = ResNetCritic(channels, steps, c_width, critic_norm, critic_outputs)
+        critic = ResNetCritic(channels, steps, c_width, critic_norm, critic_outputs, pooling)
     else:
+        if pooling != "mean":  # its critic flattens the last 4x4 map: there is no pooling to choose
+            raise ConfigError("model.pooling applies to model.layout=cifar only (widening flattens the 4x4 map); "
+                              "leave model.pooling=mean")
         g_widths, _ = widening_widths(steps, g_width)
         _, c_widths = widening_widths(steps, c_width)
         generator = ResNetGenerator(inputs, channels, g_widths, generator_norm, batch_classes)
