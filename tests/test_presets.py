@@ -43,9 +43,10 @@ PAPERS = {
                   "callbacks.schedules.gamma": {"start": 1.0, "end": 0.1, "images": 5.12e6}, "runtime.ema": True}),
     "cgan_pd_cifar10": ("cifar10", "resnet", "Hinge", {"model.conditional": True, "constraint.spectral_norm": {
                         "_target_": "ganzoo.constraints.spectral_norm.SpectralNorm", "power_iterations": 1}, "model.generator_width": 256,
-                        "model.critic_width": 128, "model.z_dim": 128, "optim.critic.betas": [0.0, 0.9],
+                        "model.critic_width": 128, "model.z_dim": 128, "model.pooling": "sum",
+                        "optim.critic.betas": [0.0, 0.9],
                         "loss.lr_decay": "linear", "loss.n_critic": 5, "data.batch_size": 64, "steps": 100000}),
-    "cgan_pd_digits": ("digits", "dcgan", "Hinge", {"model.conditional": True, "model.critic_norm": "none",
+    "cgan_pd_digits": ("digits", "resnet", "Hinge", {"model.conditional": True, "model.pooling": "sum",
                        "optim.generator.betas": [0.0, 0.9], "loss.n_critic": 5, "steps": 2000}),
     "dcgan_celeba": ("celeba", "dcgan", "GAN", {"data.image_size": 64, "data.batch_size": 128, "optim.generator.lr": 2e-4,
                      "optim.generator.betas": [0.5, 0.999], "loss.n_critic": 1}),

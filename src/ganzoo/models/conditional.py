@@ -7,7 +7,8 @@ norm): a learned embedding of the label, z_dim wide, concatenated to z.
 
 Critic: the projection head (Miyato & Koyama 2018, "cGANs with Projection Discriminator", eq. 3),
 f(x, y) = psi(phi(x)) + <embed(y), phi(x)>, where phi is the critic's body up to its last layer and psi that layer.
-Every output of a critic with several (O-GAN's codes) gets the same projection term. The embedding is an
+Every output of a critic with several gets the same projection term: O-GAN's codes, whose correlation with z
+subtracts their mean, and ACGAN's class logits, whose softmax a constant added to all of them leaves unchanged. The embedding is an
 `nn.Embedding`, so constraint=spectral_norm normalizes it with the critic's other layers, as cGAN-PD's critic does.
 
 `model.conditional=generator` conditions the generator alone, for ACGAN (loss.auxiliary_classifier), whose critic
