@@ -217,9 +217,9 @@ class GANTraining(Sampler, L.LightningModule):
                          y_fake: torch.Tensor | None, z: torch.Tensor | None) -> torch.Tensor:
         """Fake i for a penalty that pairs real i with fake i (the gradient penalty's interpolates): of real i's
         class, so that a conditional critic is scored between two samples of one class. Where the classes already
-        agree (unlabelled data, runtime.fake_labels=real), the step's fakes themselves; otherwise one more
-        generator pass, without gradients, on the same z."""
-        if y_fake is None or z is None or torch.equal(y_fake, y_real):
+        agree (unlabelled data, runtime.fake_labels=real) or the generator draws no class, the step's fakes
+        themselves; otherwise one more generator pass, without gradients, on the same z."""
+        if y_fake is None or z is None or not takes_labels(self.generator) or torch.equal(y_fake, y_real):
             return fake
         with torch.no_grad():
             return self.critic_input(self.generate(z, y_real))
