@@ -7,6 +7,7 @@ Inside the task, ganzoo's own errors are printed the same way. HYDRA_FULL_ERROR=
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Callable
@@ -36,6 +37,9 @@ def run_entry(
 ) -> None:
     """Check the command line (`check` on the composed config), then hand it to Hydra, which runs `task` once
     (or per job with -m). A plain run with ckpt_path trains the config compose() gave: the checkpointed run's own."""
+    # A log handler that cannot write (W&B's own debug log on a full disk) would print "--- Logging error ---" and a
+    # traceback over the one line that says what happened; Python's advice for production is to keep it quiet.
+    logging.raiseExceptions = False
     args = sys.argv[1:]
     plain_run = not any(a in ("-m", "--multirun") or a.startswith(HYDRA_FLAGS_WITHOUT_RUN) for a in args)
     composed = None
