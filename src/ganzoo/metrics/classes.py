@@ -18,20 +18,16 @@ for mode k that are high-quality samples of mode k (within 3 standard deviations
 from __future__ import annotations
 
 import torch
-from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+from torch_fidelity.metric_fid import fid_features_to_statistics
 
-from ganzoo.metrics.digits import DigitJudge, labelled_digits
+from ganzoo.metrics.digits import DigitJudge, frechet, labelled_digits
 from ganzoo.metrics.registry import Metric, Run, register_metric
 from ganzoo.metrics.toy import nearest_modes
 
 
-def drawn_for(n: int, classes: int) -> torch.Tensor:
-    """The class sample i of `sample(n)` was drawn for (the classes in turn)."""
-    return torch.arange(n) % classes
-
-
-def frechet(a: dict, b: dict) -> float:
-    return max(0.0, float(fid_statistics_to_metric(a, b, verbose=False)["frechet_inception_distance"]))
+def drawn_for(run: Run, n: int) -> torch.Tensor:
+    """The class each of `run.samples(n)` was drawn for: the module's own choice when none is asked."""
+    return run.module.sample_classes(n).cpu()
 
 
 class RealDigitsByClass:
@@ -60,7 +56,7 @@ class DigitClasses(Metric):
         real = run.keep("real digits by class", lambda: RealDigitsByClass(judge))
         features = judge.features(run.samples(self.n))
         predicted = judge.classifier.head(features.float()).argmax(1)
-        drawn = drawn_for(len(features), 10)
+        drawn = drawn_for(run, len(features))
         figures = {"gan_test_accuracy": (predicted == drawn).double().mean().item()}
         fids = [frechet(fid_features_to_statistics(features[drawn == k]), real.statistics[k]) for k in range(10)]
         figures["intra_digits_fid"] = sum(fids) / 10
@@ -84,4 +80,4 @@ class ModeClasses(Metric):
     def measure(self, run: Run) -> dict[str, float]:
         centers, std = run.data.modes()
         nearest = nearest_modes(run.samples(self.n).cpu().float(), centers, std)
-        return {"mode_accuracy": (nearest == drawn_for(len(nearest), len(centers))).double().mean().item()}
+        return {"mode_accuracy": (nearest == drawn_for(run, len(nearest))).double().mean().item()}

@@ -106,6 +106,11 @@ def load_classifier(path: Path = WEIGHTS) -> DigitClassifier:
     return model.eval().requires_grad_(False)
 
 
+def frechet(a: dict, b: dict) -> float:
+    """The Frechet distance of two feature statistics (torch-fidelity's formula), never below 0."""
+    return max(0.0, float(fid_statistics_to_metric(a, b, verbose=False)["frechet_inception_distance"]))
+
+
 class DigitJudge:
     """The four figures of generated digits (see above), against all real digits' features computed once."""
 
@@ -131,7 +136,7 @@ class DigitJudge:
             "digits_classes": float((histogram > 0).sum()),
             "digits_confident": len(confident) / len(images),
             "digits_tv": 0.5 * (share - 0.1).abs().sum().item() if len(confident) else 0.9,
-            "digits_fid": max(0.0, float(fid_statistics_to_metric(fake, self.real, verbose=False)["frechet_inception_distance"])),
+            "digits_fid": frechet(fake, self.real),
         }
 
 

@@ -40,9 +40,9 @@ class ConditionalBatchNorm(nn.Module):
 
     takes_labels = True
 
-    def __init__(self, features: int, num_classes: int, dims: int = 2):
+    def __init__(self, features: int, num_classes: int):
         super().__init__()
-        self.norm = (nn.BatchNorm2d if dims == 2 else nn.BatchNorm1d)(features, affine=False)
+        self.norm = nn.BatchNorm2d(features, affine=False)
         self.gain = nn.Embedding(num_classes, features)
         self.bias = nn.Embedding(num_classes, features)
         nn.init.ones_(self.gain.weight)
