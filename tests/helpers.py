@@ -380,13 +380,28 @@ def wandb_run(run_dir: Path) -> dict:
 
 class RankProbe(L.Callback):
     """Added to a DDP run from the command line (`+callbacks.probe._target_=helpers.RankProbe`, tests/ on
-    PYTHONPATH): each rank saves its final weights, its first z, its first real batch and, where a net takes
-    labels, the first labels it generated for to <run dir>/rank_<r>.pt, so that a test can compare ranks with
-    each other and with a one-process run."""
+    PYTHONPATH): each rank saves its final weights, its first z (a VAE's eps), its first real batch and, where a
+    net takes labels, the first labels it generated for to <run dir>/rank_<r>.pt, so that a test can compare
+    ranks with each other and with a one-process run."""
 
     def setup(self, trainer, pl_module, stage: str) -> None:
         self.first: dict = {}
-        sample_z, critic_step, sample_labels = pl_module.sample_z, pl_module.critic_step, pl_module.sample_labels
+        sample_z = pl_module.sample_z
+        if not hasattr(pl_module, "critic_step"):  # a VAE: one real batch per step, read from the posterior's input
+            posterior = pl_module.posterior
+
+            def recorded_posterior(x):
+                self.first.setdefault("real", x.detach().clone())
+                return posterior(x)
+
+            def recorded_eps(n):
+                eps = sample_z(n)
+                self.first.setdefault("z", eps.detach().clone())
+                return eps
+
+            pl_module.posterior, pl_module.sample_z = recorded_posterior, recorded_eps
+            return
+        critic_step, sample_labels = pl_module.critic_step, pl_module.sample_labels
 
         def recorded_z(n):
             z = sample_z(n)

@@ -27,6 +27,7 @@ OBJECTIVES = {
     "wgan_gp_conditional": ["loss=wgan_gp", "model.conditional=true"],
     "wgan_warmup": ["loss=wgan", "loss.critic_warmup={n_critic:7,first:2,every:500}"],  # clipping, warm-up
     "gan_noise": ["loss=gan", "constraint=instance_noise"],  # noise drawn per rank
+    "vae": ["loss=vae", "loss.kl_warmup=2"],  # the VAE's own loop: eps drawn per rank
 }
 
 
@@ -41,7 +42,8 @@ def test_two_ranks_hold_equal_weights_and_equal_one_process_on_the_global_batch(
     for name, weight in ranks[0]["state"].items():
         assert torch.equal(weight, ranks[1]["state"][name]), f"{name} differs between the ranks"
         assert torch.allclose(weight, alone["state"][name], rtol=0, atol=1e-12), f"{name} differs from one process"
-    # the ranks drew different z and real points: together, what one process drew with a batch twice as large
+    # the ranks drew different z (a VAE's eps) and real points: together, what one process drew with a batch twice
+    # as large
     assert not torch.equal(ranks[0]["z"], ranks[1]["z"]) and not torch.equal(ranks[0]["real"], ranks[1]["real"])
     assert torch.equal(torch.cat([ranks[0]["z"], ranks[1]["z"]]), alone["z"])
     assert torch.equal(torch.cat([ranks[0]["real"], ranks[1]["real"]]), alone["real"])

@@ -41,10 +41,28 @@ def test_real_digits_cover_every_class_evenly_and_one_class_does_not(judge):
     assert smaller["digits_classes"] == 10  # any size is resized to the classifier's 32x32
 
 
+def test_blurred_digits_are_less_sharp_and_less_confidently_classified(judge):
+    from ganzoo.metrics.sharpness import laplacian_variance
+
+    images, _ = labelled_digits()
+    images = images[:300]
+    blurred = torch.nn.functional.avg_pool2d(images, 7, stride=1, padding=3, count_include_pad=False)
+    assert float(laplacian_variance(torch.zeros(2, 1, 8, 8)).max()) == 0  # a flat image has no edge
+    assert float(laplacian_variance(blurred).mean()) < 0.5 * float(laplacian_variance(images).mean())
+    sharp, soft = judge(images), judge(blurred)
+    assert 0.9 < sharp["digits_confidence"] <= 1 and soft["digits_confidence"] < sharp["digits_confidence"] - 0.05
+    # by hand: the Laplacian of a single bright pixel is -4 at it and 1 at its four neighbours
+    dot = torch.zeros(1, 1, 5, 5)
+    dot[0, 0, 2, 2] = 1.0
+    response = torch.tensor([0.0, 1, 0, 1, -4, 1, 0, 1, 0], dtype=torch.double)
+    assert float(laplacian_variance(dot)) == pytest.approx(float(response.var(correction=0)))
+
+
 def test_a_digits_run_logs_the_figures_and_keeps_its_best_checkpoint_by_them(run_dir):
     ganzoo.train(tiny(["loss=gan", "data=digits", *TINY_DCGAN, "steps=2", "callbacks.every_n_steps=2",
                        "metrics.digits.n=50"], run_dir))
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["main_metric"] == "val/digits_fid"
-    assert {"val/digits_classes", "val/digits_confident", "val/digits_tv", "val/digits_fid"} <= set(summary["figures"])
+    assert {"val/digits_classes", "val/digits_confident", "val/digits_confidence", "val/digits_tv", "val/digits_fid",
+            "val/sharpness", "val/sharpness_ratio"} <= set(summary["figures"])
     assert (run_dir / "checkpoints" / "best.ckpt").is_file()

@@ -62,6 +62,6 @@ def test_a_digits_checkpoint_without_inception_is_offered_the_digit_classifiers_
     code, err = in_process(run, "evaluate", [f"ckpt_path={ckpt}", "metrics=[fid,kid]", "n=20",
                                              f"metrics.inception_weights={tmp_path / 'missing.pth'}"], monkeypatch, capsys)
     assert code == 2 and err.count("\n") == 1 and "missing.pth does not exist" in err, err
-    assert "measurable here without a download: metrics=digits (digits_classes, digits_confident, digits_tv, digits_fid)" in err
+    assert "measurable here without a download: metrics=digits (digits_classes, digits_confident, digits_confidence, digits_tv, digits_fid)" in err
     result = run(compose([f"ckpt_path={ckpt}", "metrics=digits", "n=200"]))  # what the line offers, measured
     assert result["figures"] == {k: round(v, 6) for k, v in DigitJudge()(load(ckpt).sample(200, seed=0)).items()}

@@ -68,13 +68,14 @@ def test_each_shipped_metric_applies_to_the_data_that_declares_what_it_needs():
         conditional[data] = [m.name for m in build_metrics(cfg.metrics)
                              if applies(m, datamodule, SimpleNamespace(conditional=True)) and m.needs_classes]
     assert measured == {"gaussians8": ["w1", "modes", "toy_reverse_kl"], "swissroll": ["w1"],
-                        "digits": ["digits", "fid", "is", "kid"], "stacked_digits": ["stacked_modes", "fid", "is", "kid"],
-                        "mnist": ["fid", "is", "kid"]}
+                        "digits": ["digits", "sharpness", "fid", "is", "kid"],
+                        "stacked_digits": ["sharpness", "stacked_modes", "fid", "is", "kid"],
+                        "mnist": ["sharpness", "fid", "is", "kid"]}
     # the per-class figures, for a generator that draws each class
     assert conditional == {"gaussians8": ["mode_classes"], "swissroll": [], "digits": ["digit_classes"],
                            "stacked_digits": [], "mnist": []}
     assert {"w1", "modes", "toy_reverse_kl", "digits", "stacked_modes", "fid", "is", "kid", "digit_classes",
-            "mode_classes"} <= set(METRICS)
+            "mode_classes", "sharpness"} <= set(METRICS)
 
 
 def test_the_metrics_offered_without_a_download_are_the_registered_ones_for_the_data_other_than_inceptions():
@@ -82,7 +83,8 @@ def test_the_metrics_offered_without_a_download_are_the_registered_ones_for_the_
     for data in ("gaussians8", "digits", "mnist"):
         datamodule = build_datamodule(ganzoo.compose([f"data={data}"]))
         offered[data] = sorted(m.name for m in offline_metrics(datamodule, []) if m.__module__.startswith("ganzoo."))
-    assert offered == {"gaussians8": ["modes", "toy_reverse_kl", "w1"], "digits": ["digits"], "mnist": []}
+    assert offered == {"gaussians8": ["modes", "toy_reverse_kl", "w1"], "digits": ["digits", "sharpness"],
+                       "mnist": ["sharpness"]}
     digits = build_datamodule(ganzoo.compose(["data=digits"]))
     offered = sorted(m.name for m in offline_metrics(digits, [], SimpleNamespace(conditional=True)))
     assert "digit_classes" in offered  # a conditional checkpoint is offered its per-class figures too

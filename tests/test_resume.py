@@ -23,6 +23,7 @@ RUNS = {
     "digits wgan": ["loss=wgan", "data=digits", "model=dcgan"],
     "toy gan with the generator's average": ["loss=gan", "data=gaussians8", "runtime.ema=true", "runtime.ema_decay=0.9"],
     "conditional digits wgan_gp": ["loss=wgan_gp", "data=digits", "model=dcgan", "model.conditional=true"],
+    "digits vae in its KL warm-up": ["loss=vae", "data=digits", "model=dcgan", "loss.kl_warmup=3"],
 }
 
 

@@ -22,13 +22,14 @@ def activation_bytes_per_sample(module: GANTraining) -> int:
         if isinstance(output, torch.Tensor):
             outputs.append(output)
 
-    leaves = [m for net in (module.generator, module.critic) for m in net.modules() if not list(m.children())]
+    nets = [net for _, net in module.named_nets()]
+    leaves = [m for net in nets for m in net.modules() if not list(m.children())]
     hooks = [m.register_forward_hook(record) for m in leaves]
     try:
-        with evaluating(module.generator, module.critic):
+        with evaluating(*nets):
             z = torch.randn(2, module.z_dim, generator=torch.Generator().manual_seed(0))
             y = torch.zeros(2, dtype=torch.long) if module.num_classes else None  # class 0, for nets that take labels
-            module.score(module.generate(z, y), y)
+            module.probe(z, y)
     finally:
         for hook in hooks:
             hook.remove()

@@ -22,7 +22,7 @@ from ganzoo.errors import ConfigError
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # int | float | bool | choice | names | str | node | floats | devices | strategy | compile
+    kind: str  # int | float | bool | choice | names | str | node | floats | devices | strategy | compile | sigma
     example: Any = None
     low: float | None = None  # inclusive bounds
     high: float | None = None
@@ -49,6 +49,7 @@ class Rule:
             "strategy": ("auto or a strategy node with its _target_ (for DDP use trainer=ddp: a ddp string leaves out "
                          "find_unused_parameters, which the n_critic loop needs, each backward reaching one net)"),
             "compile": "true, false or a torch.compile backend (inductor, aot_eager, cudagraphs)",
+            "sigma": "optimal or a number > 0",
         }[self.kind]
         return text + (" or null" if self.nullable else "")
 
@@ -150,6 +151,9 @@ OPTIONS: dict[str, Rule] = {
     "loss.generator": Choice("nonsaturating", "minimax"),
     "loss.lr_decay": Choice("linear", nullable=True),
     "loss.auxiliary_classifier": Float(1.0, low=0, nullable=True),  # ACGAN's weight (objectives/classifier.py)
+    "loss.beta": Float(1.0, low=0),  # loss=vae: the KL's weight
+    "loss.sigma": Rule("sigma", "optimal"),  # loss=vae: p(x|z)'s standard deviation
+    "loss.kl_warmup": Int(300, low=0),  # loss=vae: steps of the KL's warm-up
     "loss.a": Float(0.0),
     "loss.b": Float(1.0),
     "loss.c": Float(1.0),
@@ -310,6 +314,8 @@ def fits(rule: Rule, value: Any) -> bool:
         return value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and (value >= 1 or value == -1))
     if rule.kind == "compile":
         return isinstance(value, (bool, str))
+    if rule.kind == "sigma":
+        return value == "optimal" or (is_number(value) and float(value) > 0)
     if rule.kind == "strategy":
         plain_ddp = isinstance(value, str) and value.startswith("ddp") and "find_unused_parameters_true" not in value
         return isinstance(value, dict) or (isinstance(value, str) and not plain_ddp)

@@ -18,19 +18,20 @@ import torch
 
 from ganzoo.errors import TrainingError
 
-NETS = ("generator", "critic")
-
 
 class DivergenceGuard(L.Callback):
     def __init__(self, every_n_steps: int = 500):
         self.every_n_steps = int(every_n_steps)
         self.pending: tuple[int, torch.Tensor] | None = None  # (step, one flag per net) not yet read
+        self.names: list[str] = []  # the nets' names, in the flags' order
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if self.pending is not None:
             self.check(trainer, *self.pending)
         step = trainer.global_step
-        flags = torch.stack([torch.stack([p.isfinite().all() for p in getattr(pl_module, n).parameters()]).all() for n in NETS])
+        nets = dict(pl_module.named_nets())
+        self.names = list(nets)
+        flags = torch.stack([torch.stack([p.isfinite().all() for p in net.parameters()]).all() for net in nets.values()])
         self.pending = (step, flags)
         if step % self.every_n_steps == 0 or step >= trainer.max_steps:
             self.check(trainer, *self.pending)
@@ -40,7 +41,7 @@ class DivergenceGuard(L.Callback):
         finite = flags.tolist()
         if all(finite):
             return
-        name = NETS[finite.index(False)]
+        name = self.names[finite.index(False)]
         last = Path(trainer.default_root_dir) / "checkpoints" / "last.ckpt"
         kept = f"the last finite state is {last}" if last.is_file() else "no checkpoint was saved before it"
         raise TrainingError(

@@ -1,7 +1,7 @@
 """Every N generator iterations, on rank 0: a grid of the same fixed z (images) into samples/, or real vs
-generated points over the critic's contour (toy data) into plots/; both also go to TensorBoard and W&B.
-With O-GAN's encoder (encoder=ogan), grids of reconstructions (original beside G(0.9 E(x))) and interpolations
-between real images too. A conditional generator's grid draws the classes in turn, and a class grid beside it
+generated points over the critic's contour (toy data; a VAE's have no contour) into plots/; both also go to TensorBoard and W&B.
+A model that encodes (O-GAN's critic, encoder=ogan; a VAE) also gets grids of reconstructions (each original beside
+its reconstruction) and interpolations between real images. A conditional generator's grid draws the classes in turn, and a class grid beside it
 has one row per class (the first 10) over the same 8 fixed z."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from lightning.pytorch.utilities import rank_zero_only
 from PIL import Image
 
 from ganzoo.loggers import GanzooLogger
-from ganzoo.models.calls import evaluating, takes_labels
 from ganzoo.plots import toy_plot
 from ganzoo.storage import written_whole
 
@@ -42,15 +41,13 @@ class SampleSnapshots(L.Callback):
         if not trainer.datamodule.is_image_data:
             real = trainer.datamodule.real_samples(self.n_points, torch.Generator().manual_seed(0))
             fake = pl_module.sample(self.n_points, seed=step).cpu()  # leaves training's RNG alone
-            with evaluating(pl_module.critic):  # the contour moves no spectral-norm or batch-norm state
-                path = toy_plot(real, fake, _cpu_score(pl_module), run_dir / "plots" / f"toy_{step:06d}.png",
-                                f"step {step}")
+            path = toy_plot(real, fake, pl_module.surface(), run_dir / "plots" / f"toy_{step:06d}.png", f"step {step}")
             self.log_picture(trainer, "toy", path)
             return
         self.save_grid(trainer, "samples", pl_module.sample(len(pl_module.fixed_z), z=pl_module.fixed_z))
         if pl_module.conditional:
             self.save_grid(trainer, "classes", pl_module.class_grid(pl_module.fixed_z[:8]))
-        if pl_module.encodes:  # encoder=ogan: its critic is an encoder
+        if pl_module.encodes:
             real = trainer.datamodule.real_samples(16, torch.Generator().manual_seed(0)).to(pl_module.device)
             self.save_grid(trainer, "reconstruct", pair_up(real, pl_module.reconstruct(real)))
             self.save_grid(trainer, "interpolate", pl_module.interpolate(real[:4], real[4:8], points=8))
@@ -83,14 +80,3 @@ def pair_up(originals: torch.Tensor, reconstructions: torch.Tensor) -> torch.Ten
     """original, reconstruction, original, reconstruction, ...: side by side in a grid of even width."""
     return torch.stack([originals.to(reconstructions.device), reconstructions], dim=1).flatten(0, 1)
 
-
-def _cpu_score(pl_module):
-    """The critic's score of points, for the contour lines; None for a critic that takes labels, whose surface
-    differs per class (the plot then shows the points alone)."""
-    if takes_labels(pl_module.critic):
-        return None
-
-    def score(points: torch.Tensor) -> torch.Tensor:
-        return pl_module.critic_score(points.to(pl_module.device, pl_module.dtype)).float().cpu()
-
-    return score

@@ -41,7 +41,7 @@ class RunSummary(L.Callback):
         self.step_started = time.perf_counter()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        warmup = pl_module.objective.critic_iters(trainer.global_step - 1) != pl_module.objective.n_critic
+        warmup = pl_module.warming_up(trainer.global_step - 1)
         self.durations[warmup].append(time.perf_counter() - self.step_started)
 
     def on_train_end(self, trainer, pl_module) -> None:

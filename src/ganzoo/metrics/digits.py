@@ -7,6 +7,7 @@ out (`python -m ganzoo.metrics.digits` retrains it and prints its held-out accur
 
     digits_classes    classes among the confident samples (max probability >= 0.9), 0 to 10
     digits_confident  the share of samples classified confidently
+    digits_confidence the classifier's mean top probability (a blurred digit between two classes scores low)
     digits_tv         total variation distance between the confident samples' class histogram and uniform
                       (0: every class equally often; 0.9: one class only)
     digits_fid        the Frechet distance between the classifier's 64-dimensional features of the samples and of
@@ -112,7 +113,7 @@ def frechet(a: dict, b: dict) -> float:
 
 
 class DigitJudge:
-    """The four figures of generated digits (see above), against all real digits' features computed once."""
+    """The five figures of generated digits (see above), against all real digits' features computed once."""
 
     def __init__(self, classifier: DigitClassifier | None = None):
         self.classifier = classifier or load_classifier()
@@ -135,6 +136,7 @@ class DigitJudge:
         return {
             "digits_classes": float((histogram > 0).sum()),
             "digits_confident": len(confident) / len(images),
+            "digits_confidence": confidence.mean().item(),
             "digits_tv": 0.5 * (share - 0.1).abs().sum().item() if len(confident) else 0.9,
             "digits_fid": frechet(fake, self.real),
         }
@@ -142,10 +144,11 @@ class DigitJudge:
 
 @register_metric
 class DigitFigures(Metric):
-    """val/digits_classes, val/digits_confident, val/digits_tv and val/digits_fid of `n` generated digits."""
+    """val/digits_classes, val/digits_confident, val/digits_confidence, val/digits_tv and val/digits_fid of `n`
+    generated digits."""
 
     name = "digits"
-    figures = ("digits_classes", "digits_confident", "digits_tv", "digits_fid")
+    figures = ("digits_classes", "digits_confident", "digits_confidence", "digits_tv", "digits_fid")
 
     def applies_to(self, data) -> bool:
         return data.judged_by_digit_classifier

@@ -2,8 +2,10 @@
 
 It builds, in this order, the objective (conf/loss), the constraints (conf/constraint), the generator and critic
 (conf/model, a `_target_` builder), lets each constraint wrap the critic once, makes the two optimizer factories
-(conf/optim) and hands all of it to the training module (objectives/training.py). Training (`assemble`) and
-loading (`checkpoint.load`) both come through here, so a checkpoint rebuilds exactly the nets it was trained with.
+(conf/optim) and hands all of it to the training module (objectives/training.py). A VAE (loss=vae, whose target
+is an `ELBO`) is built the same way from the same model node, without constraints, into its own module
+(objectives/vae_training.py). Training (`assemble`) and loading (`checkpoint.load`) both come through here, so a
+checkpoint rebuilds exactly the nets it was trained with.
 
 This is also where nets and constraints meet: a term computed per sample (the gradient penalty) cannot sit on a
 batch-norm critic, since batch norm mixes the samples of a batch (Gulrajani et al. 2017, section 4); such a critic
@@ -35,17 +37,20 @@ from ganzoo.models.calls import takes_labels
 from ganzoo.objectives.encoder import CorrelationEncoder
 from ganzoo.objectives.objective import Objective
 from ganzoo.objectives.training import GANTraining
+from ganzoo.objectives.vae import ELBO
+from ganzoo.objectives.vae_training import VAETraining
 
 
-def objective_class(target: str) -> type[Objective]:
+def objective_class(target: str) -> type[Objective] | type[ELBO]:
     """The objective class a config or checkpoint names: ganzoo's (ganzoo.objectives.<name>.<Class>) or any
-    importable subclass of `Objective`, such as a user's own (loss._target_=mypackage.losses.MyLoss)."""
+    importable subclass of `Objective`, such as a user's own (loss._target_=mypackage.losses.MyLoss), or of `ELBO`
+    (loss=vae)."""
     try:
         cls = get_class(target)
     except Exception as err:
         raise ConfigError(f"cannot import objective '{target}' ({err}); check loss._target_ and that its module "
                           f"is importable (on PYTHONPATH)") from err
-    if not (isinstance(cls, type) and issubclass(cls, Objective)):
+    if not (isinstance(cls, type) and issubclass(cls, (Objective, ELBO))):
         raise ConfigError(f"loss._target_ '{target}' is not an objective: subclass ganzoo.objectives.Objective")
     return cls
 
@@ -77,12 +82,14 @@ def build_encoder(node: Mapping | None, z_dim: int) -> CorrelationEncoder | None
 
 
 def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_classes: int | None = None,
-                    announce: bool = True) -> GANTraining:
+                    announce: bool = True) -> GANTraining | VAETraining:
     """The training module of `cfg` (a composed run config) for data of `data_shape`, (2,) points or (C, H, W)
     images, with `num_classes` classes (None: unlabelled). `announce=False` keeps quiet about the norm switch (a
-    checkpoint being loaded was told once already)."""
+    checkpoint being loaded was told once already). Two kinds of model train: a GAN (an `Objective`) and a VAE
+    (an `ELBO`), each with the module of its own loop."""
     cfg = cfg if isinstance(cfg, DictConfig) else OmegaConf.create(cfg)
-    objective_class(cfg.loss._target_)  # one line naming a wrong target, before anything is built
+    if issubclass(objective_class(cfg.loss._target_), ELBO):  # one line naming a wrong target, before anything is built
+        return build_vae(cfg, data_shape, num_classes)
     objective = make(cfg.loss)
     constraints = build_constraints(cfg.constraint)
     model = model_for_constraints(OmegaConf.to_container(cfg.model, resolve=True), constraints, announce)
@@ -97,24 +104,64 @@ def build_objective(cfg: DictConfig | Mapping, data_shape: Sequence[int], num_cl
         critic = constraint.wrap_critic(critic)
     critic.class_outputs = classes  # models/calls.py: the last outputs are class logits
     check_labels(generator, critic, num_classes)
-    memory_format = torch.preserve_format
-    if runtime["channels_last"] and len(data_shape) == 3:  # before the average is copied, so that it is laid out the same
-        memory_format = torch.channels_last
-        generator.to(memory_format=memory_format)
-        critic.to(memory_format=memory_format)
-    optimizers = {name: make(cfg.optim[name]) for name in ("critic", "generator")}
-    average = {"decay": runtime["ema_decay"], "start": runtime["ema_start"]} if runtime["ema"] else None  # set with ema
-    module = GANTraining(objective, Nets(generator, critic), constraints, optimizers, data_shape, z_dim,
-                         seed=int(cfg.seed), num_classes=num_classes, encoder=encoder, ema=average,
+    memory_format = laid_out(runtime, data_shape, generator, critic)
+    module = GANTraining(objective, Nets(generator, critic), constraints, optimizers(cfg), data_shape, z_dim,
+                         seed=int(cfg.seed), num_classes=num_classes, encoder=encoder, ema=average(runtime),
                          sample_batch_norm=runtime["sample_batch_norm"], memory_format=memory_format,
                          # checkpoints written before the option drew uniformly
                          fake_labels=runtime.get("fake_labels", "uniform"))
+    compiled = all(c.critic_compiles and not c.differentiates_critic for c in constraints)
+    compile_nets(runtime, module.generator, *([module.critic] if compiled else []))
+    return module
+
+
+def build_vae(cfg: DictConfig, data_shape: Sequence[int], num_classes: int | None) -> VAETraining:
+    """loss=vae: the model's generator as the decoder and its critic, with 2 z_dim outputs, as the encoder
+    (objectives/vae_training.py). What belongs to a critic or a game is refused in one line."""
+    if build_constraints(cfg.constraint):
+        raise ConfigError("loss=vae has no critic for a constraint to act on; drop constraint= (or set constraint=none)")
+    if cfg.get("encoder") and "_target_" in cfg.encoder:
+        raise ConfigError("loss=vae has an encoder of its own; drop encoder=ogan (or set encoder=none)")
+    model = OmegaConf.to_container(cfg.model, resolve=True)
+    if model.get("conditional"):
+        raise ConfigError("loss=vae trains an unconditional VAE; set model.conditional=false")
+    runtime = OmegaConf.to_container(cfg.runtime, resolve=True)
+    z_dim = default_z_dim(model.get("z_dim"), tuple(data_shape))
+    decoder, encoder = make(model, _convert_="all", data_shape=list(data_shape), z_dim=z_dim, critic_outputs=2 * z_dim)
+    memory_format = laid_out(runtime, data_shape, decoder, encoder)
+    module = VAETraining(make(cfg.loss), Nets(decoder, encoder), optimizers(cfg), data_shape, z_dim,
+                         seed=int(cfg.seed), num_classes=num_classes, ema=average(runtime),
+                         sample_batch_norm=runtime["sample_batch_norm"], memory_format=memory_format)
+    compile_nets(runtime, module.generator, module.encoder)
+    return module
+
+
+# ----- what every model shares: optimizers and the runtime node -----------------------------------------------------
+def optimizers(cfg: DictConfig) -> dict:
+    return {name: make(cfg.optim[name]) for name in ("critic", "generator")}
+
+
+def average(runtime: Mapping) -> dict | None:
+    """The generator average's settings under runtime.ema, else None."""
+    return {"decay": runtime["ema_decay"], "start": runtime["ema_start"]} if runtime["ema"] else None
+
+
+def laid_out(runtime: Mapping, data_shape: Sequence[int], *nets: torch.nn.Module) -> torch.memory_format:
+    """The nets in channels-last layout under runtime.channels_last on images (before a module copies the generator
+    into its average, so that the average is laid out the same); the memory format batches then take."""
+    if not (runtime["channels_last"] and len(data_shape) == 3):
+        return torch.preserve_format
+    for net in nets:
+        net.to(memory_format=torch.channels_last)
+    return torch.channels_last
+
+
+def compile_nets(runtime: Mapping, *nets: torch.nn.Module) -> None:
+    """Under runtime.compile, each of `nets` compiled in place (checkpoints keep the same keys)."""
     if runtime["compile"]:
         backend = "inductor" if runtime["compile"] is True else str(runtime["compile"])
-        module.generator.compile(backend=backend)
-        if all(c.critic_compiles and not c.differentiates_critic for c in constraints):
-            module.critic.compile(backend=backend)
-    return module
+        for net in nets:
+            net.compile(backend=backend)
 
 
 def check_classifier(objective: Objective, model: Mapping, num_classes: int | None) -> int:

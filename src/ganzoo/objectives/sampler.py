@@ -1,5 +1,6 @@
 """What draws from a trained model: samples (from the generator's average under runtime.ema), in either batch-norm
-mode, and, when the critic is also an encoder (encoder=ogan), encodings, reconstructions and interpolations.
+mode, and, when the model encodes (O-GAN's critic under encoder=ogan, a VAE's encoder), encodings, reconstructions
+and interpolations.
 
 A mixin of the training module (objectives/training.py), so that a checkpoint holds the average beside the nets
 it averages; its settings come through `init_sampling`, called by that module's constructor.
@@ -15,7 +16,7 @@ from torch import nn
 from ganzoo.errors import ConfigError
 from ganzoo.models.calls import evaluating, generate, score, takes_labels
 from ganzoo.models.conditional import check_classes
-from ganzoo.objectives.ema import averaged_copy
+from ganzoo.objectives.ema import averaged_copy, update_average
 from ganzoo.objectives.encoder import standardize
 from ganzoo.shapes import is_image_shape
 
@@ -54,6 +55,12 @@ class Sampler:
         self.trained_steps = 0  # generator iterations behind a loaded checkpoint's weights
         self.run_config = None  # the config a loaded checkpoint was trained with
 
+    def update_generator_average(self) -> None:
+        """After the generator's k-th update (runtime.ema): the average is a copy while k <= start, then moves."""
+        if self.generator_ema is not None:
+            decay = self.ema_decay if self.global_step > self.ema_start else 0.0
+            update_average(self.generator_ema, self.generator, decay)
+
     def loaded(self, state_dict: dict, trained_steps: int, run_config) -> None:
         """Take a checkpoint's weights, and remember its step and config (checkpoint.load)."""
         self.load_state_dict(state_dict)
@@ -61,7 +68,7 @@ class Sampler:
 
     @property
     def encodes(self) -> bool:
-        """True when the critic is also an encoder (encoder=ogan): `encode`, `reconstruct`, `interpolate`."""
+        """True when the model encodes (encoder=ogan, loss=vae): `encode`, `reconstruct`, `interpolate`."""
         return self.encoder is not None
 
     @property
@@ -114,19 +121,19 @@ class Sampler:
         classes = torch.arange(rows).repeat_interleave(len(z))
         return self.sample(rows * len(z), z=z.repeat(rows, 1), y=classes, **options)
 
-    # ----- the encoder (encoder=ogan) -------------------------------------------------------------------------
+    # ----- the encoder (encoder=ogan; a VAE's encode is its own) ----------------------------------------------
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Standardized codes E(x), one row per image in [-1, 1]."""
         with evaluating(self.critic):
             return standardize(score(self.critic, x.to(self.device, self.dtype)).outputs.float())
 
     def reconstruct(self, x: torch.Tensor, **options) -> torch.Tensor:
-        """G(s E(x)), s = encoder.reconstruction_scale: the article's reconstruction."""
-        return self.sample(len(x), z=self.encoder.reconstruction_scale * self.encode(x), **options)
+        """G(s encode(x)): O-GAN's reconstruction (s = encoder.reconstruction_scale), a VAE's (s = 1)."""
+        return self.sample(len(x), z=self.code_scale * self.encode(x), **options)
 
     def interpolate(self, a: torch.Tensor, b: torch.Tensor, points: int = 8, **options) -> torch.Tensor:
         """For each pair (a_i, b_i), `points` images along the line between their codes: (len(a) * points, C, H, W)."""
         code_a, code_b = self.encode(a), self.encode(b)
         t = torch.linspace(0, 1, points, device=code_a.device).view(1, points, 1)
         codes = (1 - t) * code_a[:, None] + t * code_b[:, None]
-        return self.sample(len(a) * points, z=self.encoder.reconstruction_scale * codes.flatten(0, 1), **options)
+        return self.sample(len(a) * points, z=self.code_scale * codes.flatten(0, 1), **options)

@@ -27,10 +27,9 @@ from ganzoo.batch import Batch
 from ganzoo.constraints import Constraint, Score
 from ganzoo.draws import Draws
 from ganzoo.models import Nets
-from ganzoo.models.calls import CriticOutput, takes_labels
+from ganzoo.models.calls import CriticOutput, evaluating, takes_labels
 from ganzoo.models.calls import generate as call_generator
 from ganzoo.models.calls import score as call_critic
-from ganzoo.objectives.ema import update_average
 from ganzoo.objectives.encoder import CorrelationEncoder
 from ganzoo.objectives.objective import Objective, Scores
 from ganzoo.objectives.sampler import Sampler
@@ -93,6 +92,36 @@ class GANTraining(Sampler, L.LightningModule):
     def critic_score(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """One score per sample (plots, penalties): the critic's output, averaged when it has several."""
         return self.score(x, y).score
+
+    def probe(self, z: torch.Tensor, y: torch.Tensor | None = None) -> None:
+        """One pass through both nets (ganzoo/memory.py measures its activations)."""
+        self.score(self.generate(z, y), y)
+
+    def named_nets(self) -> Iterator[tuple[str, nn.Module]]:
+        """The trained nets, by the names a message about them uses."""
+        yield from (("generator", self.generator), ("critic", self.critic))
+
+    @property
+    def code_scale(self) -> float:
+        """encoder=ogan: the scale s of a reconstruction G(s E(x))."""
+        return self.encoder.reconstruction_scale
+
+    def surface(self):
+        """The critic's score of points on the CPU, for the contour lines under toy plots; None for a critic that
+        takes labels, whose surface differs per class (the plot then shows the points alone)."""
+        if takes_labels(self.critic):
+            return None
+
+        def score(points: torch.Tensor) -> torch.Tensor:
+            with evaluating(self.critic):  # the contour moves no spectral-norm or batch-norm state
+                return self.critic_score(points.to(self.device, self.dtype)).float().cpu()
+
+        return score
+
+    def warming_up(self, step: int) -> bool:
+        """Whether generator iteration `step` runs the critic warm-up's longer schedule (the summary leaves such
+        iterations out of its steady-state time)."""
+        return self.objective.critic_iters(step) != self.objective.n_critic
 
     # ----- the random numbers of a step -----------------------------------------------------------------------
     def sample_z(self, n: int) -> torch.Tensor:
@@ -237,9 +266,7 @@ class GANTraining(Sampler, L.LightningModule):
         self.manual_backward(loss)
         optimizer.step()
         self.critic.requires_grad_(True)
-        if self.generator_ema is not None:  # after the k-th update: a copy while k <= start, then the average
-            decay = self.ema_decay if self.global_step > self.ema_start else 0.0
-            update_average(self.generator_ema, self.generator, decay)
+        self.update_generator_average()
         logs["train/generator_loss"] = loss.detach()
         return logs
 
@@ -248,9 +275,15 @@ class GANTraining(Sampler, L.LightningModule):
             self.optimizer_factories["critic"](self.critic.parameters()),
             self.optimizer_factories["generator"](self.generator.parameters()),
         ]
-        if self.objective.lr_decay != "linear":
-            return optimizers
-        # gan_cifar_resnet.py: lr x max(0, 1 - iteration / ITERS), iteration counting generator iterations
-        total = max(1, self.trainer.max_steps)
-        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: max(0.0, 1.0 - i / total)) for o in optimizers]
-        return optimizers, schedulers
+        return with_linear_decay(optimizers, self.objective.lr_decay, self.trainer.max_steps)
+
+
+def with_linear_decay(optimizers: list[torch.optim.Optimizer], lr_decay: str | None, steps: int):
+    """What configure_optimizers returns: the optimizers, and under lr_decay "linear" a scheduler each that
+    multiplies the learning rate by max(0, 1 - iteration / steps), counting generator iterations
+    (gan_cifar_resnet.py)."""
+    if lr_decay != "linear":
+        return optimizers
+    total = max(1, steps)
+    schedulers = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: max(0.0, 1.0 - i / total)) for o in optimizers]
+    return optimizers, schedulers
