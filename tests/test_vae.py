@@ -108,7 +108,8 @@ def test_a_vae_trains_its_two_nets_and_no_critic(tmp_path):
     after = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
     for prefix in ("generator.", "encoder."):  # both nets moved
         assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith(prefix))
-    assert {"train/elbo", "train/kl", "train/reconstruction", "train/sigma"} <= set(summary["figures"])
+    assert {"train/elbo", "train/kl", "train/reconstruction", "train/sigma", "val/reconstruction_mse",
+            "val/random_pair_mse", "val/sharpness", "val/digits_fid"} <= set(summary["figures"])
     names = sorted(p.name for p in (tmp_path / "samples").glob("*.png"))
     assert names == ["interpolate_000003.png", "reconstruct_000003.png", "step_000003.png"]
 
@@ -128,6 +129,24 @@ def test_the_elbo_rises_on_toy_data():
     fit(module, datamodule, 150, [elbos])
     first, last = sum(elbos.values[:20]) / 20, sum(elbos.values[-20:]) / 20
     assert last > first + 0.5, (first, last)
+
+
+def test_reconstruction_error_is_zero_for_the_identity_and_near_random_pairs_for_a_constant():
+    from types import SimpleNamespace
+
+    from ganzoo.assemble import build_datamodule
+    from ganzoo.metrics.reconstruction import Reconstruction
+    from ganzoo.metrics.registry import Run, applies
+
+    digits = build_datamodule(ganzoo.compose(["data=digits", "data.image_size=16"]))
+    digits.setup("fit")
+    identity = SimpleNamespace(encodes=True, reconstruct=lambda x: x.clone())
+    assert Reconstruction(n=200).measure(Run(identity, digits))["reconstruction_mse"] == 0
+    mean_digit = digits.real_samples(1000, torch.Generator().manual_seed(5)).mean(0)
+    constant = SimpleNamespace(encodes=True, reconstruct=lambda x: mean_digit.expand_as(x))
+    figures = Reconstruction(n=500).measure(Run(constant, digits))
+    assert 0.3 < figures["reconstruction_ratio"] < 0.7  # the mean image: half a random pair's error, as E|x-x'|^2 = 2 var
+    assert applies(Reconstruction, digits, identity) and not applies(Reconstruction, digits, SimpleNamespace(encodes=False))
 
 
 @pytest.fixture(scope="module")

@@ -39,13 +39,20 @@ class RealDigitsByClass:
         self.statistics = [fid_features_to_statistics(features[labels == k]) for k in range(10)]
 
 
+class PerClass(Metric):
+    """A metric of samples drawn for each class in turn: it measures conditional generators only."""
+
+    @classmethod
+    def measures(cls, module) -> bool:
+        return bool(getattr(module, "conditional", False))
+
+
 @register_metric
-class DigitClasses(Metric):
+class DigitClasses(PerClass):
     """val/gan_test_accuracy and val/intra_digits_fid of `n` digits drawn for the 10 classes in turn."""
 
     name = "digit_classes"
     figures = ("gan_test_accuracy", "intra_digits_fid")
-    needs_classes = True
 
     def applies_to(self, data) -> bool:
         return data.judged_by_digit_classifier
@@ -67,12 +74,11 @@ class DigitClasses(Metric):
 
 
 @register_metric
-class ModeClasses(Metric):
+class ModeClasses(PerClass):
     """val/mode_accuracy of `n` points drawn for a Gaussian mixture's modes in turn."""
 
     name = "mode_classes"
     figures = ("mode_accuracy",)
-    needs_classes = True
 
     def applies_to(self, data) -> bool:
         return data.modes() is not None

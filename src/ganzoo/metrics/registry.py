@@ -104,7 +104,6 @@ class Metric:
     name: ClassVar[str] = ""
     figures: ClassVar[tuple[str, ...]] = ()  # what `measure` returns that training logs, each as val/<figure>
     offline: ClassVar[bool] = True  # False: needs a file that may have to be downloaded (Inception's weights)
-    needs_classes: ClassVar[bool] = False  # True: measures samples drawn for a class, so a conditional generator's only
 
     def __init__(self, every_n_steps: int = 500, n: int = 1000):
         self.every_n_steps = int(every_n_steps)
@@ -112,6 +111,12 @@ class Metric:
 
     def applies_to(self, data: GANDataModule) -> bool:
         """Whether this metric means something on `data`, from what the datamodule declares."""
+        return True
+
+    @classmethod
+    def measures(cls, module: Any) -> bool:
+        """Whether `module` (None: a folder of images) has what this metric measures; True unless the metric needs
+        what only some models have: samples drawn per class (`module.conditional`), an encoder (`module.encodes`)."""
         return True
 
     def due(self, step: int, last: int) -> bool:
@@ -129,9 +134,9 @@ class Metric:
 
 
 def applies(metric: Metric | type[Metric], data: GANDataModule, module: Any = None) -> bool:
-    """Whether `metric` measures this run: it applies to `data`, and a per-class metric has a conditional
-    generator (`module.conditional`) to draw each class from."""
-    if metric.needs_classes and not getattr(module, "conditional", False):
+    """Whether `metric` measures this run: it applies to `data`, and `module` has what it measures (a per-class
+    metric a conditional generator, a reconstruction metric an encoder)."""
+    if not metric.measures(module):
         return False
     return metric.applies_to(data) if isinstance(metric, Metric) else bare_applies(metric, data)
 
