@@ -79,7 +79,7 @@ def test_constraints_compose_across_losses():
 
 def test_unknown_group_option_is_one_line_naming_the_choices():
     with pytest.raises(ConfigError, match=r"unknown loss 'wgangp': did you mean loss=wgan_gp\? \(choose one of gan, "
-                                          r"hinge, lsgan, ogan, rpgan, wgan, wgan_gp\)$") as err:
+                                          r"hinge, lsgan, ogan, rpgan, vae, wgan, wgan_gp\)$") as err:
         ganzoo.compose(["loss=wgangp"])
     assert "\n" not in str(err.value)
     with pytest.raises(ConfigError, match=r"unknown loss 'xyz': choose one of gan, .* \(e.g. loss=gan\)$"):
