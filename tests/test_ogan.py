@@ -123,7 +123,7 @@ def test_reconstruct_on_a_checkpoint_without_an_encoder_is_one_line(tmp_path, mo
     ckpt = tmp_path / "gp" / "checkpoints" / "last.ckpt"
     capsys.readouterr()  # drop what training printed
     status, err = in_process(run, "sample", [f"ckpt={ckpt}", "mode=reconstruct", f"input={images}"], monkeypatch, capsys)
-    assert status == 2 and "needs an encoder (train with encoder=ogan, or loss=ogan); this checkpoint is WGANGP without one" in err
+    assert status == 2 and "needs an encoder (train with encoder=ogan, loss=ogan or loss=vae); this checkpoint is WGANGP without one" in err
     assert len(err.strip().splitlines()) == 1
 
 

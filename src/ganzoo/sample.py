@@ -6,8 +6,9 @@ out=dir/      one PNG per sample (images only)
 out=x.npz     raw samples under the key "samples" (images in [-1, 1] as (N, C, H, W), toy points as (N, 2));
 out=x.npy     the same array alone
 
-mode=reconstruct input=FOLDER (encoder=ogan): each image beside its reconstruction G(0.9 E(x)).
-mode=interpolate: rows of `points` images between pairs of encoded images from `input` (O-GAN), or between
+mode=reconstruct input=FOLDER (encoder=ogan, loss=vae): each image beside its reconstruction (O-GAN's G(0.9 E(x)),
+a VAE's decoder at the posterior's mean).
+mode=interpolate: rows of `points` images between pairs of encoded images from `input` (O-GAN, a VAE), or between
 random latent vectors without `input` (any objective).
 """
 

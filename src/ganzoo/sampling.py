@@ -113,7 +113,7 @@ def check_mode(module: GANTraining, mode: str, has_input: bool) -> None:
     if needs_encoder and not module.encodes:
         objective = module.name
         raise ConfigError(
-            f"mode={mode} with input images needs an encoder (train with encoder=ogan, or loss=ogan); "
+            f"mode={mode} with input images needs an encoder (train with encoder=ogan, loss=ogan or loss=vae); "
             f"this checkpoint is {objective} without one"
         )
     if mode == "reconstruct" and not has_input:
