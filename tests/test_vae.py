@@ -4,6 +4,7 @@ test_ddp.py.)"""
 
 from __future__ import annotations
 
+import json
 import math
 
 import lightning as L
@@ -166,6 +167,16 @@ def test_the_sample_command_draws_and_reconstructs_from_a_vae(vae_checkpoint, tm
     assert Image.open(tmp_path / "s.png").size == (4 * 16 + 5 * 2, 4 * 16 + 5 * 2)  # 16 samples, 4 x 4
     sample([f"ckpt={ckpt}", "mode=reconstruct", f"input={images}", f"out={tmp_path / 'rec.png'}"], monkeypatch, capsys)
     assert Image.open(tmp_path / "rec.png").size == (8 * 16 + 9 * 2, 16 + 2 * 2)  # 4 originals + 4 reconstructions
+
+
+def test_evaluate_measures_a_vae_checkpoint_with_the_same_registry(vae_checkpoint, monkeypatch, capsys):
+    from ganzoo.evaluate import run
+
+    status, err = in_process(run, "evaluate", [f"ckpt_path={vae_checkpoint[0]}", "metrics=[digits,reconstruction]",
+                                               "n=100", f"out={vae_checkpoint[0].parent / 'm.json'}"], monkeypatch, capsys)
+    assert status == 0, err
+    figures = json.loads((vae_checkpoint[0].parent / "m.json").read_text())["figures"]
+    assert {"digits_fid", "digits_confidence", "reconstruction_mse", "random_pair_mse"} <= set(figures)
 
 
 def test_a_reconstruction_decodes_the_posteriors_mean(vae_checkpoint):
