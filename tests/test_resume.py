@@ -17,6 +17,7 @@ from ganzoo.errors import ConfigError
 from helpers import cli, tiny, wandb_run
 
 EVERY_2 = ["callbacks.every_n_steps=2", "loss.critic_warmup=null", "metrics.w1.n=100"]
+VAE_EVERY_2 = ["callbacks.every_n_steps=2"]  # a VAE has no critic warm-up to switch off
 RUNS = {
     "toy wgan_gp with instance noise": ["loss=wgan_gp", "data=gaussians8", "constraint=[gp,instance_noise]",
                                         "constraint.instance_noise.sigma=0.1", "constraint.instance_noise.anneal_steps=8"],
@@ -40,7 +41,7 @@ def logged(run_dir: Path) -> list[dict]:
 
 @pytest.mark.parametrize("run", list(RUNS))
 def test_a_resumed_run_ends_where_an_unbroken_run_ends(run, tmp_path):
-    overrides = [*RUNS[run], *EVERY_2]
+    overrides = [*RUNS[run], *(EVERY_2 if "loss=vae" not in RUNS[run] else VAE_EVERY_2)]
     straight, broken = tmp_path / "straight", tmp_path / "broken"
     ganzoo.train(tiny([*overrides, "steps=4"], straight))
     ganzoo.train(tiny([*overrides, "steps=2"], broken))
