@@ -20,13 +20,16 @@ The likelihood's variance: `sigma: optimal` (the default) sets sigma^2, one vari
 the value that maximizes the batch's likelihood, the mean squared error of the reconstructions (Rybkin et al.
 2021, "Simple and Effective VAE Training with Calibrated Decoders"); a number fixes sigma instead. With a fixed
 sigma the weight of the reconstruction against the KL is a choice of units (sigma = 1 on pixels in [-1, 1] lets
-the KL win and the posterior collapse); the optimal one removes that choice, and its gradient equals a fixed
-sigma's at sigma's optimum. Samples are the decoder's mean, as VAE samples are usually shown.
+the KL win and the posterior collapse); the optimal one removes that choice. The optimum is taken without a
+gradient: the loss's derivative in sigma is 0 there, so the nets' gradient is the same either way, and with
+several processes the ranks average their squared errors first (`mean_over_ranks`), so that sigma is the global
+batch's and DDP trains what one process trains. Samples are the decoder's mean, as VAE samples are usually shown.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 
@@ -60,16 +63,17 @@ class ELBO:
         """beta, times step / kl_warmup during the warm-up."""
         return self.beta * min(1.0, step / self.kl_warmup) if self.kl_warmup else self.beta
 
-    def variance(self, x: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-        if self.sigma == "optimal":  # argmax over a shared variance of the batch's likelihood
-            return (x - mean).pow(2).mean().clamp_min(1e-12)
+    def variance(self, x: torch.Tensor, mean: torch.Tensor, mean_over_ranks: Callable = lambda t: t) -> torch.Tensor:
+        if self.sigma == "optimal":  # argmax over a shared variance of the (global) batch's likelihood
+            return mean_over_ranks((x - mean).detach().pow(2).mean()).clamp_min(1e-12)
         return torch.tensor(self.sigma**2, dtype=x.dtype, device=x.device)
 
-    def loss(self, x: torch.Tensor, mean: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
-             step: int = 0) -> tuple[torch.Tensor, dict]:
+    def loss(self, x: torch.Tensor, mean: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, step: int = 0,
+             mean_over_ranks: Callable = lambda t: t) -> tuple[torch.Tensor, dict]:
         """The loss at generator iteration `step` on a batch x, its decoded means (of one z per x) and q(z|x)'s
-        parameters; with the figures to log: the ELBO and its two terms per sample, in nats, and sigma."""
-        variance = self.variance(x, mean)
+        parameters; with the figures to log: the ELBO and its two terms per sample, in nats, and sigma.
+        `mean_over_ranks` averages a figure over the processes (DDP), for the optimal sigma."""
+        variance = self.variance(x, mean, mean_over_ranks)
         reconstruction = gaussian_log_likelihood(x, mean, variance).mean()
         kl = gaussian_kl(mu, logvar).mean()
         logs = {"train/elbo": (reconstruction - kl).detach(), "train/reconstruction": reconstruction.detach(),

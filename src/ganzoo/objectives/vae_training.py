@@ -106,7 +106,7 @@ class VAETraining(Sampler, L.LightningModule):
         x = real.to(self.device, self.dtype, memory_format=self.memory_format).x
         mu, logvar = self.posterior(x)
         z = mu + (0.5 * logvar).exp() * self.sample_z(len(x))
-        loss, logs = self.objective.loss(x, self.generate(z), mu, logvar, self.global_step)
+        loss, logs = self.objective.loss(x, self.generate(z), mu, logvar, self.global_step, self.mean_over_ranks)
         encoder_optimizer, decoder_optimizer = self.optimizers()
         encoder_optimizer.zero_grad(set_to_none=True)
         decoder_optimizer.zero_grad(set_to_none=True)
@@ -120,6 +120,10 @@ class VAETraining(Sampler, L.LightningModule):
         logs["train/loss"] = loss.detach()
         self.log("train/elbo", logs.pop("train/elbo"), prog_bar=True, batch_size=len(x))
         self.log_dict(logs, batch_size=len(x))
+
+    def mean_over_ranks(self, value: torch.Tensor) -> torch.Tensor:
+        """`value` averaged over the DDP ranks (itself in one process)."""
+        return self.trainer.strategy.reduce(value, reduce_op="mean")
 
     def configure_optimizers(self):
         optimizers = [
