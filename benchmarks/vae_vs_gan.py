@@ -12,7 +12,9 @@ several seeds, then measures every checkpoint with the registered metrics its ru
                                     that encode (VAE, O-GAN) reconstruction error against random pairs
 
     python benchmarks/vae_vs_gan.py train --data gaussians8 --seconds 60 --out /tmp/vg/toy
-    python benchmarks/vae_vs_gan.py train --data digits --seconds 240 --out /tmp/vg/digits
+    python benchmarks/vae_vs_gan.py train --data digits --seconds 180 --out /tmp/vg/digits
+    python benchmarks/vae_vs_gan.py train --data digits --seconds 180 --methods vae --overrides loss.sigma=0.1 \
+        --out /tmp/vg/digits_sigma
     python benchmarks/vae_vs_gan.py measure /tmp/vg/toy /tmp/vg/digits --pictures docs
 
 `train` is one Hydra sweep (hydra/launcher=parallel: two jobs at once, one thread each) with Lightning's
@@ -42,10 +44,11 @@ FIGURES = {
 }
 
 
-def train(data: str, seconds: int, seeds: list[int], out: Path) -> None:
+def train(data: str, seconds: int, seeds: list[int], out: Path, methods: list[str] | None = None,
+          overrides: list[str] = ()) -> None:
     budget = f"00:00:{seconds // 60:02d}:{seconds % 60:02d}"
     command = [sys.executable, "-m", "ganzoo.train", "-m", "hydra/launcher=parallel", f"data={data}", *MODEL[data],
-               f"loss={','.join(METHODS[data])}", f"seed={','.join(map(str, seeds))}", "steps=100000000",
+               f"loss={','.join(methods or METHODS[data])}", *overrides, f"seed={','.join(map(str, seeds))}", "steps=100000000",
                f"+trainer.max_time={budget}", "callbacks.every_n_steps=100000000", "logger=none",
                f"hydra.sweep.dir={out}"]
     print(" ".join(command[1:]), file=sys.stderr)
@@ -69,7 +72,8 @@ def measured(job: Path) -> dict:
         metric.prepare(run)
         figures.update(metric.measure(run))
     overrides = (job / ".hydra" / "overrides.yaml").read_text().split()
-    method = next(o.split("=", 1)[1] for o in overrides if o.startswith("loss="))  # the sweep's name for it
+    method = " ".join([next(o.split("=", 1)[1] for o in overrides if o.startswith("loss=")),  # the sweep's name
+                       *(o for o in overrides if o.startswith("loss."))])  # and its loss settings, e.g. loss.sigma=0.1
     return {"job": str(job), "method": method, "seed": int(cfg.seed), "steps": module.trained_steps, **figures}
 
 
@@ -144,12 +148,14 @@ def main(argv: list[str]) -> None:
     trained.add_argument("--seconds", type=int, required=True)
     trained.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     trained.add_argument("--out", type=Path, required=True)
+    trained.add_argument("--methods", nargs="+", help="loss options (default: every method of the data)")
+    trained.add_argument("--overrides", nargs="+", default=[], help="more overrides, e.g. loss.sigma=0.1")
     measuring = commands.add_parser("measure")
     measuring.add_argument("sweeps", type=Path, nargs="+")
     measuring.add_argument("--pictures", type=Path)
     args = parser.parse_args(argv)
     if args.command == "train":
-        train(args.data, args.seconds, args.seeds, args.out)
+        train(args.data, args.seconds, args.seeds, args.out, args.methods, args.overrides)
         return
     torch.manual_seed(0)
     for sweep in args.sweeps:
