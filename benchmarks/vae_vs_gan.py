@@ -19,8 +19,9 @@ several seeds, then measures every checkpoint with the registered metrics its ru
 
 `train` is one Hydra sweep (hydra/launcher=parallel: two jobs at once, one thread each) with Lightning's
 max_time as each job's budget; `measure` prints a Markdown table (mean +- sample sd over seeds), writes
-results.json beside each sweep, and with --pictures a side-by-side picture of each method's samples (seed 0) and
-of the VAE's and O-GAN's reconstructions of the same real digits.
+results.json beside each sweep, and with --pictures a side-by-side picture of each method's samples (seed 0),
+vae_vs_gan_<sweep folder's name>.png, and of the VAE's and O-GAN's reconstructions of the same real digits,
+reconstructions_<name>.png.
 """
 
 from __future__ import annotations
@@ -93,8 +94,9 @@ def table(rows: list[dict], figures: list[str]) -> str:
     return "\n".join(lines)
 
 
-def pictures(rows: list[dict], folder: Path) -> None:
-    """Each method's samples (seed 0) side by side, and the VAE's and O-GAN's reconstructions of the same digits."""
+def pictures(rows: list[dict], folder: Path, name: str) -> None:
+    """Each method's samples (seed 0) side by side, vae_vs_gan_<name>.png, and the reconstructions of the same real
+    digits by the methods that encode, reconstructions_<name>.png (name: the sweep folder's)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -109,7 +111,6 @@ def pictures(rows: list[dict], folder: Path) -> None:
     data = make(next(iter(modules.values())).run_config.data)
     data.setup("fit")
     images = data.is_image_data
-    name = "digits" if images else "toy"
     fig, axes = plt.subplots(1, len(modules), figsize=(3 * len(modules), 3.3))
     real = data.real_samples(1000 if not images else 64, torch.Generator().manual_seed(0))
     for ax, (method, module) in zip(axes, modules.items()):
@@ -136,7 +137,7 @@ def pictures(rows: list[dict], folder: Path) -> None:
         ax.set_yticks([(i + 0.5) * grid.shape[1] / len(rows_) for i in range(len(rows_))], ["real", *encoders])
         ax.set_xticks([])
         fig.tight_layout()
-        fig.savefig(folder / "vae_vs_ogan_reconstructions.png", dpi=110)
+        fig.savefig(folder / f"reconstructions_{name}.png", dpi=110)
         plt.close(fig)
 
 
@@ -165,7 +166,7 @@ def main(argv: list[str]) -> None:
         data = "gaussians8" if "modes" in rows[0] else "digits"
         print(f"\n{sweep}\n\n{table(rows, FIGURES[data])}")
         if args.pictures:
-            pictures(rows, args.pictures)
+            pictures(rows, args.pictures, sweep.name)
 
 
 if __name__ == "__main__":
