@@ -1,8 +1,9 @@
 """Every N generator iterations, on rank 0: a grid of the same fixed z (images) into samples/, or real vs
-generated points over the critic's contour (toy data; a VAE's have no contour) into plots/; both also go to TensorBoard and W&B.
-A model that encodes (O-GAN's critic, encoder=ogan; a VAE) also gets grids of reconstructions (each original beside
-its reconstruction) and interpolations between real images. A conditional generator's grid draws the classes in turn, and a class grid beside it
-has one row per class (the first 10) over the same 8 fixed z."""
+generated points over the critic's contour (toy data; a VAE's have no contour) into plots/; both also go to
+TensorBoard and W&B. A model that encodes (O-GAN's critic, encoder=ogan; a VAE) also gets grids of
+reconstructions (each original beside its reconstruction) and interpolations between real images. A conditional
+generator's grid draws the classes in turn, and a class grid beside it has one row per class (the first 10) over
+the same 8 fixed z."""
 
 from __future__ import annotations
 
