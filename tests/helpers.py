@@ -68,6 +68,17 @@ def build(cfg):
     return build_objective(cfg, datamodule.shape, datamodule.num_classes), datamodule
 
 
+def encoding_checkpoint(root: Path, overrides: list[str]) -> tuple[Path, Path]:
+    """A 2-step run of a model that encodes (O-GAN, a VAE) under `root`/run, and a folder of 4 grayscale images to
+    encode, root/images: (the checkpoint, the folder)."""
+    ganzoo.train(tiny([*overrides, "steps=2", "callbacks.every_n_steps=2"], root / "run"))
+    images = root / "images"
+    images.mkdir()
+    for i in range(4):
+        Image.fromarray((torch.rand(20, 24) * 255).byte().numpy(), mode="L").save(images / f"{i}.png")
+    return root / "run" / "checkpoints" / "last.ckpt", images
+
+
 def cli(args: list[str], module: str = "ganzoo.train", env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300, cwd=cwd or tempfile.mkdtemp(),

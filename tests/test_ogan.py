@@ -8,7 +8,7 @@ from PIL import Image
 
 import ganzoo
 from ganzoo.objectives.encoder import pearson, standardize
-from helpers import LinearEncoder, LinearGenerator, build, grads, in_process, sample, tiny
+from helpers import LinearEncoder, LinearGenerator, build, encoding_checkpoint, grads, in_process, sample, tiny
 
 OGAN_DIGITS = ["loss=ogan", "data=digits", "model=dcgan", "model.z_dim=6"]
 
@@ -96,13 +96,7 @@ def test_ogan_run_logs_z_corr_and_writes_reconstruction_and_interpolation_grids(
 
 @pytest.fixture(scope="module")
 def ogan_checkpoint(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ogan")
-    ganzoo.train(tiny([*OGAN_DIGITS, "steps=2", "callbacks.every_n_steps=2"], root / "run"))
-    images = root / "images"
-    images.mkdir()
-    for i in range(4):
-        Image.fromarray((torch.rand(20, 24) * 255).byte().numpy(), mode="L").save(images / f"{i}.png")
-    return root / "run" / "checkpoints" / "last.ckpt", images
+    return encoding_checkpoint(tmp_path_factory.mktemp("ogan"), OGAN_DIGITS)
 
 
 def test_sample_cli_reconstructs_and_interpolates(ogan_checkpoint, tmp_path, monkeypatch, capsys):

@@ -14,7 +14,7 @@ from PIL import Image
 
 import ganzoo
 from ganzoo.objectives.vae import ELBO, gaussian_kl, gaussian_log_likelihood
-from helpers import build, fit, in_process, sample, tiny
+from helpers import build, encoding_checkpoint, fit, in_process, sample, tiny
 
 VAE_DIGITS = ["loss=vae", "data=digits", "model=dcgan"]
 
@@ -152,13 +152,7 @@ def test_reconstruction_error_is_zero_for_the_identity_and_near_random_pairs_for
 
 @pytest.fixture(scope="module")
 def vae_checkpoint(tmp_path_factory):
-    root = tmp_path_factory.mktemp("vae")
-    ganzoo.train(tiny([*VAE_DIGITS, "steps=2", "callbacks.every_n_steps=2"], root / "run"))
-    images = root / "images"
-    images.mkdir()
-    for i in range(4):
-        Image.fromarray((torch.rand(20, 24) * 255).byte().numpy(), mode="L").save(images / f"{i}.png")
-    return root / "run" / "checkpoints" / "last.ckpt", images
+    return encoding_checkpoint(tmp_path_factory.mktemp("vae"), VAE_DIGITS)
 
 
 def test_the_sample_command_draws_and_reconstructs_from_a_vae(vae_checkpoint, tmp_path, monkeypatch, capsys):

@@ -51,7 +51,8 @@ def objective_class(target: str) -> type[Objective] | type[ELBO]:
         raise ConfigError(f"cannot import objective '{target}' ({err}); check loss._target_ and that its module "
                           f"is importable (on PYTHONPATH)") from err
     if not (isinstance(cls, type) and issubclass(cls, (Objective, ELBO))):
-        raise ConfigError(f"loss._target_ '{target}' is not an objective: subclass ganzoo.objectives.Objective")
+        raise ConfigError(f"loss._target_ '{target}' is not an objective: subclass ganzoo.objectives.Objective (a GAN) "
+                          f"or ganzoo.objectives.vae.ELBO (a VAE)")
     return cls
 
 
